@@ -1,0 +1,294 @@
+"""Settings shared by every environment: secure by default, configured by environment variables.
+
+Only this package reads ``os.environ``; the rest of the code reads ``django.conf.settings``.
+Every variable read here is listed in ``.env.example``.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    if not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# --- Core ---------------------------------------------------------------------------------
+SECRET_KEY = env_str("SECRET_KEY")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "home",
+    "webinars",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail.api.v2",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_q",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "wagtail.contrib.settings.context_processors.settings",
+                "webinars.context_processors.school",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "portal.wsgi.application"
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+LOGIN_REDIRECT_URL = "/my/"
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Europe/Amsterdam")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+
+# --- Recordings (SPEC §8) -------------------------------------------------------------------
+RECORDING_STORAGE = env_str("RECORDING_STORAGE", "LOCAL").upper()
+RECORDING_LOCAL_DIR = Path(env_str("RECORDING_LOCAL_DIR", str(BASE_DIR / "recordings")))
+RECORDING_MEDIA_ROOT = Path(env_str("RECORDING_MEDIA_ROOT", str(MEDIA_ROOT / "recordings")))
+SERVE_RECORDINGS_VIA_DJANGO = env_bool("SERVE_RECORDINGS_VIA_DJANGO", False)
+RECORDING_WEBHOOK_SECRET = env_str("RECORDING_WEBHOOK_SECRET")
+RECORDING_DOWNLOAD_HOSTS = env_list("RECORDING_DOWNLOAD_HOSTS", "8x8.vc,.jitsi.net,.8x8.com")
+RECORDING_MAX_BYTES = env_int("RECORDING_MAX_BYTES", 6 * 1024 * 1024 * 1024)
+RECORDING_DOWNLOAD_TIMEOUT = env_int("RECORDING_DOWNLOAD_TIMEOUT", 60)
+RECORDING_DOWNLOAD_ATTEMPTS = env_int("RECORDING_DOWNLOAD_ATTEMPTS", 5)
+RECORDING_SIGNED_URL_TTL = env_int("RECORDING_SIGNED_URL_TTL", 600)
+
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None
+AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY")
+AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "us-east-1")
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "recordings": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(RECORDING_MEDIA_ROOT), "base_url": "/media/recordings/"},
+    },
+}
+if AWS_STORAGE_BUCKET_NAME:
+    RECORDING_STORAGE = "S3"
+    STORAGES["recordings"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
+            "access_key": AWS_ACCESS_KEY_ID,
+            "secret_key": AWS_SECRET_ACCESS_KEY,
+            "region_name": AWS_S3_REGION_NAME,
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "querystring_expire": RECORDING_SIGNED_URL_TTL,
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+
+# --- Jitsi (SPEC §5) ------------------------------------------------------------------------
+JITSI_DOMAIN = env_str("JITSI_DOMAIN", "jitsi.school.edu")
+JITSI_ENV = env_str("JITSI_ENV", "SELF_HOSTED").upper()
+JITSI_JWT_ENABLED = env_bool("JITSI_JWT_ENABLED", False)
+JITSI_JWT_SECRET = env_str("JITSI_JWT_SECRET")
+JITSI_JWT_APP_ID = env_str("JITSI_JWT_APP_ID", "cedar")
+JITSI_JWT_AUD = env_str("JITSI_JWT_AUD", "jitsi")
+JITSI_JWT_SUB = env_str("JITSI_JWT_SUB", JITSI_DOMAIN)
+JITSI_JWT_TTL_MIN = env_int("JITSI_JWT_TTL_MIN", 120)
+JAAS_APP_ID = env_str("JAAS_APP_ID")
+JAAS_KID = env_str("JAAS_KID")
+JAAS_PRIVATE_KEY = env_str("JAAS_PRIVATE_KEY")
+JAAS_PRIVATE_KEY_PATH = env_str("JAAS_PRIVATE_KEY_PATH")
+if not JAAS_PRIVATE_KEY and JAAS_PRIVATE_KEY_PATH:
+    JAAS_PRIVATE_KEY = Path(JAAS_PRIVATE_KEY_PATH).read_text()
+JAAS_WEBHOOK_SECRET = env_str("JAAS_WEBHOOK_SECRET")
+JAAS_WEBHOOK_TOLERANCE_SEC = env_int("JAAS_WEBHOOK_TOLERANCE_SEC", 300)
+
+# --- Room lifecycle (SPEC §3) ---------------------------------------------------------------
+ROOM_OPEN_LEAD_MIN = env_int("ROOM_OPEN_LEAD_MIN", 15)
+ROOM_CLOSE_GRACE_MIN = env_int("ROOM_CLOSE_GRACE_MIN", 10)
+OPEN_LESSONS_HORIZON_HOURS = env_int("OPEN_LESSONS_HORIZON_HOURS", 48)
+MAINTAIN_BATCH_SIZE = env_int("MAINTAIN_BATCH_SIZE", 2000)
+
+# --- Background jobs (django-q2) ------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+Q_CLUSTER = {
+    "name": "portal",
+    "workers": env_int("Q_WORKERS", 2),
+    "timeout": 600,
+    "retry": 660,  # must exceed timeout
+    "max_attempts": 1,
+    "queue_limit": 50,
+    "bulk": 10,
+    "poll": 1,
+    "catch_up": False,
+    "label": "Background tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "webinars.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "webinars.api.errors.json_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "public_join_ip": env_str("THROTTLE_PUBLIC_JOIN_IP", "20/min"),
+        "public_join_slug": env_str("THROTTLE_PUBLIC_JOIN_SLUG", "600/min"),
+        "anon": env_str("THROTTLE_ANON", "120/min"),
+        "auth_token": env_str("THROTTLE_AUTH_TOKEN", "10/min"),
+    },
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Cedar webinar portal API",
+    "DESCRIPTION": "Rooms, joins, recordings and feeds of the school's Jitsi webinars.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "PREPROCESSING_HOOKS": ["webinars.api.schema.only_our_api"],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Caches ---------------------------------------------------------------------------------
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Email ----------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webinars@school.edu")
+
+# --- Wagtail --------------------------------------------------------------------------------
+WAGTAIL_SITE_NAME = env_str("WAGTAIL_SITE_NAME", "Cedar school webinars")
+WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://localhost:8000")
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# --- Logging: one line per action, never secrets --------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "loggers": {
+        "webinars": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    },
+}

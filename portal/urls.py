@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin as django_admin
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from webinars.api.wagtail_api import api_router
+
+urlpatterns = [
+    path("django-admin/", django_admin.site.urls),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("api/v2/", api_router.urls),
+    path("api/", include("webinars.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("webinars.urls")),
+]
+
+if settings.SERVE_RECORDINGS_VIA_DJANGO:
+    from webinars.media_urls import recording_media_urlpatterns
+
+    urlpatterns += recording_media_urlpatterns
+
+urlpatterns += i18n_patterns(path("", include(wagtail_urls)), prefix_default_language=False)

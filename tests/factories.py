@@ -1,0 +1,67 @@
+"""Plain factory helpers: real rows, sensible defaults, keyword overrides."""
+
+import itertools
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from webinars.models import Enrollment, Guardianship, Lesson, Recording, Room, Subject
+from webinars.services.rooms import room_ensure_for_lesson
+
+_seq = itertools.count(1)
+
+
+def make_user(username: str | None = None, *, groups=(), password="pass-1234", **fields) -> User:
+    username = username or f"user{next(_seq)}"
+    user = User.objects.create_user(
+        username=username, password=password, email=f"{username}@school.test", **fields
+    )
+    for name in groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return user
+
+
+def make_subject(name: str | None = None, code: str | None = None) -> Subject:
+    n = next(_seq)
+    return Subject.objects.create(name=name or f"Subject {n}", code=code or f"S{n}")
+
+
+def make_lesson(
+    *,
+    start: datetime | None = None,
+    duration: timedelta = timedelta(minutes=45),
+    subject: Subject | None = None,
+    teacher: User | None = None,
+    **fields,
+) -> Lesson:
+    start = start or timezone.now() + timedelta(hours=1)
+    return Lesson.objects.create(
+        subject=subject or make_subject(),
+        teacher=teacher or make_user(),
+        title=fields.pop("title", f"Lesson {next(_seq)}"),
+        scheduled_start=start,
+        scheduled_end=start + duration,
+        **fields,
+    )
+
+
+def make_room(lesson: Lesson | None = None, **fields) -> Room:
+    room, _created = room_ensure_for_lesson(lesson=lesson or make_lesson())
+    if fields:
+        for name, value in fields.items():
+            setattr(room, name, value)
+        room.save()
+    return room
+
+
+def enroll(student: User, subject: Subject) -> Enrollment:
+    return Enrollment.objects.create(student=student, subject=subject)
+
+
+def make_guardian(parent: User, child: User) -> Guardianship:
+    return Guardianship.objects.create(parent=parent, child=child)
+
+
+def make_recording(room: Room, **fields) -> Recording:
+    return Recording.objects.create(room=room, **fields)

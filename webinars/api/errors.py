@@ -1,0 +1,22 @@
+"""Every API error is JSON: ``{"detail": …}``, plus field errors for validation (400)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.views import exception_handler
+
+
+def json_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = ValidationError(detail)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if response.status_code == status.HTTP_400_BAD_REQUEST and isinstance(response.data, dict):
+        if "detail" not in response.data:
+            fields = ", ".join(sorted(response.data))
+            response.data = {"detail": f"Invalid input: {fields}.", "errors": response.data}
+    elif isinstance(response.data, list):
+        response.data = {"detail": " ".join(str(item) for item in response.data)}
+    return response

@@ -1,0 +1,3 @@
+"""API views: feeds."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API views: joins."""
+
+urlpatterns: list = []

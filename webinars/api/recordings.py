@@ -1,0 +1,3 @@
+"""API views: recordings."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API views: rooms."""
+
+urlpatterns: list = []

@@ -1,0 +1,110 @@
+"""Serializers shared by several API areas."""
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from webinars.models import Lesson, Room, Subject
+
+UTC = ZoneInfo("UTC")
+
+
+def requested_zone(request) -> ZoneInfo:
+    """The zone asked for with ``?tz=`` (UTC by default); a bad name is a 400 naming ``tz``."""
+    name = request.query_params.get("tz", "") if request is not None else ""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError({"tz": [f"Unknown time zone {name!r}."]}) from exc
+
+
+class ZonedDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with offset, in UTC or in the zone of ``?tz=``; input must carry an offset."""
+
+    default_error_messages = {
+        "naive": "Include a UTC offset, e.g. 2026-09-12T10:00:00+03:00 (naive times are ambiguous).",
+    }
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        zone = self.context.get("zone") or requested_zone(self.context.get("request"))
+        return value.astimezone(zone).isoformat()
+
+    def to_internal_value(self, value):
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is not None and timezone.is_naive(parsed):
+            self.fail("naive")
+        return super().to_internal_value(value).astimezone(UTC)
+
+
+class SubjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Subject
+        fields = ["id", "name", "code"]
+
+
+class LessonSerializer(serializers.ModelSerializer):
+    subject = SubjectSerializer(read_only=True)
+    teacher = serializers.SerializerMethodField()
+    scheduled_start = ZonedDateTimeField()
+    scheduled_end = ZonedDateTimeField()
+
+    class Meta:
+        model = Lesson
+        fields = [
+            "id",
+            "title",
+            "description",
+            "subject",
+            "teacher",
+            "scheduled_start",
+            "scheduled_end",
+            "is_open",
+            "is_cancelled",
+        ]
+
+    def get_teacher(self, lesson) -> dict:
+        teacher = lesson.teacher
+        return {"id": teacher.pk, "name": teacher.get_full_name() or teacher.get_username()}
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    scheduled_start = ZonedDateTimeField()
+    scheduled_end = ZonedDateTimeField()
+    started_at = ZonedDateTimeField()
+    ended_at = ZonedDateTimeField()
+    window_start = ZonedDateTimeField()
+    window_end = ZonedDateTimeField()
+    lesson = LessonSerializer(read_only=True)
+    title = serializers.CharField(source="display_title")
+
+    class Meta:
+        model = Room
+        fields = [
+            "id",
+            "type",
+            "status",
+            "title",
+            "lesson",
+            "jitsi_domain",
+            "jitsi_room",
+            "jitsi_env",
+            "is_open",
+            "public_slug",
+            "scheduled_start",
+            "scheduled_end",
+            "window_start",
+            "window_end",
+            "started_at",
+            "ended_at",
+            "join_url",
+            "auto_manage",
+            "closed_reason",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,16 @@
+"""The REST API (SPEC §7). Each area keeps its own routes; this file only joins them."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from webinars.api import core, feeds, joins, recordings, rooms
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *core.urlpatterns,
+    *rooms.urlpatterns,
+    *joins.urlpatterns,
+    *recordings.urlpatterns,
+    *feeds.urlpatterns,
+]

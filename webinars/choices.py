@@ -1,0 +1,52 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RoomType(models.TextChoices):
+    LESSON = "LESSON", _("Lesson")
+    MEETING = "MEETING", _("Meeting")
+
+
+class RoomStatus(models.TextChoices):
+    SCHEDULED = "SCHEDULED", _("Scheduled")
+    OPEN = "OPEN", _("Open")
+    CLOSED = "CLOSED", _("Closed")
+
+
+class JitsiEnv(models.TextChoices):
+    SELF_HOSTED = "SELF_HOSTED", _("Self-hosted Jitsi")
+    JAAS = "JAAS", _("8x8 JaaS")
+
+
+class ClosedReason(models.TextChoices):
+    ENDED = "ended", _("Ended")
+    FORCED = "forced", _("Closed by staff")
+    CANCELLED = "cancelled", _("Lesson cancelled")
+
+
+class RecordingStatus(models.TextChoices):
+    PENDING = "PENDING", _("Pending")
+    IN_PROGRESS = "IN_PROGRESS", _("Recording")
+    READY = "READY", _("Ready")
+    FAILED = "FAILED", _("Failed")
+
+
+class RecordingStorage(models.TextChoices):
+    LOCAL = "LOCAL", _("Local files")
+    S3 = "S3", _("S3")
+    SFTP = "SFTP", _("SFTP")
+
+
+class JoinRole(models.TextChoices):
+    MODERATOR = "moderator", _("Moderator")
+    PARTICIPANT = "participant", _("Participant")
+    OBSERVER = "observer", _("Observer")
+
+
+class AttendanceSource(models.TextChoices):
+    JOIN_API = "join_api", _("Join API")
+    JAAS_WEBHOOK = "jaas_webhook", _("JaaS webhook")
+    JITSI_EVENT = "jitsi_event", _("Jitsi event")
+
+
+STAFF_ROLE_GROUPS = ("Director", "Head teacher", "Methodist", "Auditor")

@@ -1,0 +1,6 @@
+from django.conf import settings
+
+
+def school(request):
+    """The school's zone, named on every page next to the times it explains."""
+    return {"SCHOOL_TIME_ZONE": settings.TIME_ZONE}

@@ -1,0 +1,1 @@
+"""Signal receivers: keep side effects of model and page events in one place."""

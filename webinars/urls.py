@@ -1,0 +1,4 @@
+"""Public HTML views (SPEC §6)."""
+
+app_name = "webinars"
+urlpatterns: list = []

@@ -27,7 +27,8 @@ class ZonedDateTimeField(serializers.DateTimeField):
     """ISO 8601 with offset, in UTC or in the zone of ``?tz=``; input must carry an offset."""
 
     default_error_messages = {
-        "naive": "Include a UTC offset, e.g. 2026-09-12T10:00:00+03:00 (naive times are ambiguous).",
+        "naive": "Include a UTC offset, e.g. 2026-09-12T10:00:00+03:00 "
+        "(naive times are ambiguous).",
     }
 
     def to_representation(self, value):

@@ -1,0 +1,16 @@
+"""django-q2 entry points. Their dotted paths are stored in Schedules and queued tasks:
+never rename them. Each loads what it needs by id and calls one service."""
+
+
+def maintain_rooms() -> dict:
+    """One scheduler tick (SPEC §3): create, open and close the rooms that are due."""
+    from webinars.services.rooms import maintain_rooms as run_tick
+
+    return run_tick().as_dict()
+
+
+def download_recording(recording_id: int) -> None:
+    """Fetch a JaaS recording into our storage (SPEC §8); retries are scheduled by the service."""
+    from webinars.recordings import recording_download
+
+    recording_download(recording_id=recording_id)

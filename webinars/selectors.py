@@ -1,10 +1,20 @@
 """Reads: the queries pages, API views and feeds share."""
 
-from datetime import timedelta
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from webinars.models import Heartbeat
+from webinars import jitsi
+from webinars.choices import STAFF_ROLE_GROUPS, JoinRole, RecordingStatus, RoomStatus, RoomType
+from webinars.models import Enrollment, Heartbeat, Lesson, Recording, Room, Subject
+
+logger = logging.getLogger("webinars.selectors")
 
 SCHEDULER_HEARTBEAT = "maintain_rooms"
 SCHEDULER_STALE_AFTER = timedelta(minutes=3)
@@ -17,3 +27,264 @@ def scheduler_heartbeat() -> dict:
         return {"status": "never_ran", "last_tick": None}
     fresh = timezone.now() - beat.beat_at <= SCHEDULER_STALE_AFTER
     return {"status": "ok" if fresh else "stale", "last_tick": beat.beat_at.isoformat()}
+
+
+# --- Open-lessons feed and listings (SPEC §6, §7 open-lessons) -----------------------------
+
+
+def _open_lessons_in_window(*, now: datetime, hours: float, since_hours: float, show_all: bool):
+    """Open, not cancelled lessons overlapping ``[now − since_hours, now + hours]``.
+
+    Overlap rather than "starts inside" so a lesson that began an hour ago and is live now stays
+    in the feed; ``show_all`` drops the window (seed §3.3 ``all=1``).
+    """
+    lessons = Lesson.objects.filter(is_open=True, is_cancelled=False)
+    if not show_all:
+        lessons = lessons.filter(
+            scheduled_end__gte=now - timedelta(hours=since_hours),
+            scheduled_start__lte=now + timedelta(hours=hours),
+        )
+    return lessons.select_related("subject", "teacher", "room").order_by("scheduled_start", "id")
+
+
+def open_lesson_rooms_ensure(*, lessons: list[Lesson]) -> list[Room]:
+    """The rooms of ``lessons`` in order, creating the missing ones in one bulk insert.
+
+    The feed hands out public links up to 48 h ahead (SPEC §3 "Create"), so every listed open
+    lesson needs its room. One ``bulk_create(ignore_conflicts=True)`` plus one read keeps the
+    query count flat however many rooms are missing, and a concurrent creator (scheduler, API)
+    simply wins the unique lesson column; we then read its row.
+    """
+    missing = [lesson for lesson in lessons if not _has_room(lesson)]
+    if missing:
+        env = settings.JITSI_ENV
+        domain = jitsi.default_domain(env)
+        fresh = []
+        for lesson in missing:
+            room = Room(
+                type=RoomType.LESSON,
+                lesson=lesson,
+                is_open=lesson.is_open,
+                scheduled_start=lesson.scheduled_start,
+                scheduled_end=lesson.scheduled_end,
+                jitsi_env=env,
+                jitsi_domain=domain,
+            )
+            room.join_url = jitsi.room_base_url(domain=domain, room_name=room.jitsi_room, env=env)
+            fresh.append(room)
+        Room.objects.bulk_create(fresh, ignore_conflicts=True)
+        created = Room.objects.filter(lesson_id__in=[lesson.pk for lesson in missing])
+        by_lesson = {room.lesson_id: room for room in created}
+        for lesson in missing:
+            room = by_lesson[lesson.pk]
+            room.lesson = lesson
+            lesson.room = room
+        logger.info("feed created rooms count=%s", len(missing))
+    return [lesson.room for lesson in lessons]
+
+
+def _has_room(lesson: Lesson) -> bool:
+    try:
+        return lesson.room is not None
+    except Room.DoesNotExist:
+        return False
+
+
+def open_lessons_feed(
+    *,
+    now: datetime | None = None,
+    hours: float | None = None,
+    since_hours: float = 10 / 60,
+    show_all: bool = False,
+) -> list[Room]:
+    """Rooms of the open lessons in the window (seed §3.3), lesson/subject/teacher joined.
+
+    At most three queries whatever the data size: the lessons, and when some rooms are
+    missing, one insert and one read.
+    """
+    now = now or timezone.now()
+    hours = settings.OPEN_LESSONS_HORIZON_HOURS if hours is None else hours
+    lessons = list(
+        _open_lessons_in_window(now=now, hours=hours, since_hours=since_hours, show_all=show_all)
+    )
+    return open_lesson_rooms_ensure(lessons=lessons)
+
+
+@dataclass(frozen=True)
+class OpenLessonsListing:
+    live: list[Room]
+    upcoming: list[Room]
+    recordings: list[Room]
+    subjects: list[Subject]
+
+
+def open_lessons_listing(
+    *,
+    now: datetime | None = None,
+    subject_id: int | None = None,
+    day: date | None = None,
+    recordings_limit: int = 12,
+) -> OpenLessonsListing:
+    """What the open-lessons page shows: live now, the next 48 h, recent recordings.
+
+    ``day`` is a date in the school's zone and narrows all three lists (a past day finds old
+    recordings). Four queries at most whatever the data size.
+    """
+    now = now or timezone.now()
+    zone = ZoneInfo(settings.TIME_ZONE)
+    horizon = settings.OPEN_LESSONS_HORIZON_HOURS
+    lessons = _open_lessons_in_window(now=now, hours=horizon, since_hours=0, show_all=False)
+    recorded = Room.objects.filter(
+        type=RoomType.LESSON,
+        is_open=True,
+        lesson__is_open=True,
+        lesson__is_cancelled=False,
+        scheduled_start__lte=now,
+    ).filter(Exists(Recording.objects.filter(room=OuterRef("pk"), status=RecordingStatus.READY)))
+    if subject_id is not None:
+        lessons = lessons.filter(subject_id=subject_id)
+        recorded = recorded.filter(lesson__subject_id=subject_id)
+    if day is not None:
+        day_start = datetime.combine(day, time.min, tzinfo=zone)
+        day_end = day_start + timedelta(days=1)
+        lessons = lessons.filter(scheduled_start__lt=day_end, scheduled_end__gt=day_start)
+        recorded = recorded.filter(scheduled_start__lt=day_end, scheduled_end__gt=day_start)
+    rooms = open_lesson_rooms_ensure(lessons=list(lessons))
+    live, upcoming = [], []
+    for room in rooms:
+        is_live = room.status == RoomStatus.OPEN or (
+            room.status == RoomStatus.SCHEDULED and room.scheduled_start <= now < room.scheduled_end
+        )
+        if room.status == RoomStatus.CLOSED and not is_live:
+            continue
+        (live if is_live else upcoming).append(room)
+    recordings = list(
+        recorded.select_related("lesson__subject", "lesson__teacher").order_by(
+            "-scheduled_start", "-id"
+        )[:recordings_limit]
+    )
+    return OpenLessonsListing(
+        live=live, upcoming=upcoming, recordings=recordings, subjects=list(Subject.objects.all())
+    )
+
+
+def room_for_public_page(*, slug: str) -> Room | None:
+    """The open lesson's or open meeting's room behind ``/join/<slug>/``, or None.
+
+    Unknown, revoked (regenerated) and non-open slugs all answer None, so the page gives the
+    same 404 for each (SPEC §4). Joins lesson, subject, teacher and the meeting page; the
+    co-teachers or hosts come with one more query.
+    """
+    room = (
+        Room.objects.filter(public_slug=slug, is_open=True)
+        .filter(Q(lesson__isnull=True) | Q(lesson__is_open=True))
+        .select_related("lesson__subject", "lesson__teacher", "meeting_page")
+        .first()
+    )
+    if room is None:
+        return None
+    if room.type == RoomType.MEETING and _meeting_page(room) is None:
+        return None
+    return room
+
+
+def _meeting_page(room: Room):
+    try:
+        return room.meeting_page
+    except ObjectDoesNotExist:
+        return None
+
+
+def room_people(*, room: Room) -> list:
+    """Who leads the room: the teacher then co-teachers, or the meeting's hosts (one query)."""
+    if room.lesson_id:
+        lesson = room.lesson
+        return [lesson.teacher, *lesson.co_teachers.order_by("last_name", "username")]
+    page = _meeting_page(room)
+    if page is None:
+        return []
+    return list(page.hosts.order_by("last_name", "username"))
+
+
+def room_latest_ready_recording(*, room: Room) -> Recording | None:
+    return (
+        room.recordings.filter(status=RecordingStatus.READY).order_by("-created_at", "-id").first()
+    )
+
+
+# --- "My lessons" (SPEC §6 /my/) ------------------------------------------------------------
+
+
+def user_has_staff_role(*, user) -> bool:
+    """Staff, superusers and members of the leadership groups observe every lesson (SPEC §4)."""
+    if user.is_staff or user.is_superuser:
+        return True
+    return user.groups.filter(name__in=STAFF_ROLE_GROUPS).exists()
+
+
+@dataclass(frozen=True)
+class MyLessons:
+    upcoming: list[Lesson]
+    past: list[Lesson]
+
+
+def lessons_for_user(
+    *,
+    user,
+    now: datetime | None = None,
+    ahead: timedelta = timedelta(days=14),
+    back: timedelta = timedelta(days=30),
+    limit: int = 50,
+) -> MyLessons:
+    """The lessons a signed-in user may join, each with ``my_role`` set (SPEC §4 table).
+
+    Taught and co-taught lessons (moderator), enrolled subjects (participant), children's
+    subjects for parents and every lesson for staff roles (observer). Membership is computed
+    in SQL with EXISTS subqueries, so the cost is a constant four queries (staff check, the
+    two lists, the READY recordings of the past ones) whatever the timetable's size.
+    """
+    now = now or timezone.now()
+    staff = user_has_staff_role(user=user)
+    co_taught = Lesson.co_teachers.through.objects.filter(lesson_id=OuterRef("pk"), user_id=user.pk)
+    enrolled = Enrollment.objects.filter(student_id=user.pk, subject_id=OuterRef("subject_id"))
+    as_parent = Enrollment.objects.filter(
+        student__guardians__parent_id=user.pk, subject_id=OuterRef("subject_id")
+    )
+    lessons = Lesson.objects.annotate(
+        is_co_teacher=Exists(co_taught),
+        is_enrolled=Exists(enrolled),
+        is_parent=Exists(as_parent),
+    ).select_related("subject", "teacher", "room")
+    if not staff:
+        lessons = lessons.filter(
+            Q(teacher_id=user.pk) | Q(is_co_teacher=True) | Q(is_enrolled=True) | Q(is_parent=True)
+        )
+    upcoming = list(
+        lessons.filter(
+            scheduled_end__gte=now, scheduled_start__lte=now + ahead, is_cancelled=False
+        ).order_by("scheduled_start", "id")[:limit]
+    )
+    past = list(
+        lessons.filter(scheduled_end__lt=now, scheduled_end__gte=now - back)
+        .prefetch_related(
+            Prefetch(
+                "room__recordings",
+                queryset=Recording.objects.filter(status=RecordingStatus.READY).order_by(
+                    "created_at", "id"
+                ),
+                to_attr="ready_recordings",
+            )
+        )
+        .order_by("-scheduled_start", "-id")[:limit]
+    )
+    for lesson in (*upcoming, *past):
+        lesson.my_role = _role_in_lesson(lesson=lesson, user=user)
+    return MyLessons(upcoming=upcoming, past=past)
+
+
+def _role_in_lesson(*, lesson: Lesson, user) -> str:
+    if lesson.teacher_id == user.pk or lesson.is_co_teacher:
+        return JoinRole.MODERATOR
+    if lesson.is_enrolled:
+        return JoinRole.PARTICIPANT
+    return JoinRole.OBSERVER

@@ -1,0 +1,318 @@
+"""Wagtail admin for the timetable and its rooms, grouped under one "Webinars" menu (SPEC §9)."""
+
+import django_filters
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import Token
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+
+from webinars.choices import RecordingStatus, RoomStatus
+from webinars.forms import LessonAdminForm
+from webinars.models import (
+    Attendance,
+    Enrollment,
+    Guardianship,
+    JoinAudit,
+    Lesson,
+    Recording,
+    Room,
+    Subject,
+)
+from webinars.timezones import school_time
+
+User = get_user_model()
+
+
+class ServerOwnedPermissionPolicy(ModelPermissionPolicy):
+    """Rows the system creates (rooms, recordings, attendance, audits): no "Add" in the admin."""
+
+    def user_has_permission(self, user, action):
+        return action != "add" and super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return super().user_has_any_permission(user, [a for a in actions if a != "add"])
+
+
+for _server_owned in (Room, Recording, Attendance, JoinAudit):
+    register_permission_policy(_server_owned, ServerOwnedPermissionPolicy(_server_owned))
+
+
+def zoned_column(name: str, label: str) -> Column:
+    """A datetime column shown in the school's zone, with the zone named in the heading."""
+    return Column(
+        name,
+        label=f"{label} ({settings.TIME_ZONE})",
+        accessor=lambda obj: school_time(getattr(obj, name)),
+        sort_key=name,
+    )
+
+
+class DateRangeFilterSet(WagtailFilterSet):
+    """Base: a date-range filter on the model's ``scheduled_start``."""
+
+    scheduled_start = django_filters.DateFromToRangeFilter(
+        label=_("Date"), widget=DateRangePickerWidget
+    )
+
+
+# --- Subjects, enrollments, guardianships -------------------------------------------------------
+
+
+class SubjectViewSet(ModelViewSet):
+    model = Subject
+    icon = "folder-open-1"
+    form_fields = ["name", "code"]
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+    list_export = ["name", "code"]
+
+
+class EnrollmentFilterSet(WagtailFilterSet):
+    class Meta:
+        model = Enrollment
+        fields = ["subject"]
+
+
+class EnrollmentViewSet(ModelViewSet):
+    model = Enrollment
+    icon = "group"
+    form_fields = ["student", "subject"]
+    list_display = ["student", "subject"]
+    filterset_class = EnrollmentFilterSet
+    search_fields = ["student__username", "student__first_name", "student__last_name"]
+    list_export = ["student", "subject"]
+
+
+class GuardianshipViewSet(ModelViewSet):
+    model = Guardianship
+    icon = "user"
+    form_fields = ["parent", "child"]
+    list_display = ["parent", "child"]
+    search_fields = ["parent__username", "parent__last_name", "child__username", "child__last_name"]
+    list_export = ["parent", "child"]
+
+
+# --- Lessons --------------------------------------------------------------------------------
+
+
+class LessonFilterSet(DateRangeFilterSet):
+    teacher = django_filters.ModelChoiceFilter(
+        label=_("Teacher"), queryset=User.objects.filter(lessons_taught__isnull=False).distinct()
+    )
+
+    class Meta:
+        model = Lesson
+        fields = ["subject", "teacher", "scheduled_start", "is_open", "is_cancelled"]
+
+
+class LessonViewSet(ModelViewSet):
+    model = Lesson
+    icon = "date"
+    list_display = [
+        "title",
+        "subject",
+        "teacher",
+        zoned_column("scheduled_start", _("Starts")),
+        zoned_column("scheduled_end", _("Ends")),
+        Column("is_open", label=_("Open")),
+        Column("is_cancelled", label=_("Cancelled")),
+    ]
+    filterset_class = LessonFilterSet
+    search_fields = ["title", "description", "subject__name", "teacher__last_name"]
+    list_export = [
+        "title",
+        "subject",
+        "teacher",
+        "scheduled_start",
+        "scheduled_end",
+        "is_open",
+        "is_cancelled",
+    ]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("subject"),
+            FieldPanel("title"),
+            FieldPanel("description"),
+            MultiFieldPanel(
+                [
+                    FieldRowPanel([FieldPanel("scheduled_start"), FieldPanel("scheduled_end")]),
+                    FieldRowPanel([FieldPanel("is_open"), FieldPanel("is_cancelled")]),
+                ],
+                heading=_("When"),
+            ),
+            FieldPanel("teacher"),
+            FieldPanel("co_teachers"),
+            FieldPanel("cover_image"),
+        ],
+        base_form_class=LessonAdminForm,
+    )
+
+    def get_queryset(self, request):
+        return Lesson.objects.select_related("subject", "teacher")
+
+
+# --- Rooms, recordings, attendance (read-mostly) ------------------------------------------------
+
+
+class RoomFilterSet(DateRangeFilterSet):
+    status = django_filters.ChoiceFilter(choices=RoomStatus.choices, label=_("Status"))
+
+    class Meta:
+        model = Room
+        fields = ["status", "type", "is_open", "scheduled_start", "auto_manage"]
+
+
+class RoomViewSet(ModelViewSet):
+    model = Room
+    icon = "link"
+    form_fields = ["title", "auto_manage"]
+    list_display = [
+        Column("display_title", label=_("Room")),
+        "type",
+        Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
+        zoned_column("scheduled_start", _("Starts")),
+        zoned_column("scheduled_end", _("Ends")),
+        Column("is_open", label=_("Open")),
+        Column("closed_reason", label=_("Closed because")),
+    ]
+    filterset_class = RoomFilterSet
+    search_fields = ["title", "jitsi_room", "public_slug", "lesson__title"]
+    list_export = [
+        "display_title",
+        "type",
+        "status",
+        "scheduled_start",
+        "scheduled_end",
+        "started_at",
+        "ended_at",
+        "is_open",
+        "public_slug",
+        "jitsi_room",
+        "closed_reason",
+    ]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        return Room.objects.select_related("lesson")
+
+
+class RecordingFilterSet(WagtailFilterSet):
+    status = django_filters.ChoiceFilter(choices=RecordingStatus.choices, label=_("Status"))
+
+    class Meta:
+        model = Recording
+        fields = ["status", "storage"]
+
+
+class RecordingViewSet(ModelViewSet):
+    model = Recording
+    icon = "media"
+    form_fields = ["status"]
+    list_display = [
+        Column("room", label=_("Room")),
+        Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
+        zoned_column("started_at", _("Started")),
+        Column("duration_secs", label=_("Duration (s)")),
+        Column("size_bytes", label=_("Size (bytes)")),
+        "storage",
+    ]
+    filterset_class = RecordingFilterSet
+    search_fields = ["room__title", "room__lesson__title", "checksum_sha256"]
+    list_export = [
+        "room",
+        "status",
+        "started_at",
+        "ended_at",
+        "duration_secs",
+        "size_bytes",
+        "checksum_sha256",
+        "storage",
+    ]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        return Recording.objects.select_related("room__lesson")
+
+
+class AttendanceViewSet(ModelViewSet):
+    model = Attendance
+    icon = "user"
+    form_fields = ["left_at"]
+    list_display = [
+        Column("room", label=_("Room")),
+        "display_name",
+        "role",
+        zoned_column("joined_at", _("Joined")),
+        zoned_column("left_at", _("Left")),
+        "source",
+    ]
+    list_filter = ["role", "source"]
+    search_fields = ["display_name", "user__username", "room__title", "room__lesson__title"]
+    list_export = ["room", "user", "display_name", "role", "joined_at", "left_at", "source"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        return Attendance.objects.select_related("room__lesson", "user")
+
+
+class JoinAuditViewSet(ModelViewSet):
+    model = JoinAudit
+    icon = "doc-full"
+    form_fields = []
+    list_display = [
+        Column("room", label=_("Room")),
+        Column("user", label=_("User")),
+        "display_name",
+        "granted",
+        "role",
+        "rule",
+        "status_code",
+        zoned_column("created_at", _("At")),
+    ]
+    list_filter = ["granted", "role", "rule"]
+    search_fields = ["display_name", "user__username", "rule"]
+    list_export = ["room", "user", "display_name", "granted", "role", "rule", "status_code"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        return JoinAudit.objects.select_related("room__lesson", "user")
+
+
+class ApiTokenViewSet(ModelViewSet):
+    """Per-user API tokens: create one for a user; delete it to revoke."""
+
+    model = Token
+    icon = "key"
+    menu_label = _("API tokens")
+    form_fields = ["user"]
+    list_display = ["user", "created"]
+    search_fields = ["user__username"]
+    copy_view_enabled = False
+    inspect_view_enabled = True
+
+
+class WebinarsViewSetGroup(ModelViewSetGroup):
+    menu_label = _("Webinars")
+    menu_icon = "media"
+    menu_order = 200
+    items = (
+        LessonViewSet("lessons"),
+        SubjectViewSet("subjects"),
+        EnrollmentViewSet("enrollments"),
+        GuardianshipViewSet("guardianships"),
+        RoomViewSet("rooms"),
+        RecordingViewSet("recordings"),
+        AttendanceViewSet("attendance"),
+        JoinAuditViewSet("join_decisions"),
+        ApiTokenViewSet("api_tokens"),
+    )

@@ -1,3 +1,82 @@
-"""API views: feeds."""
+"""API views: the open-lessons feed (seed §3.3, SPEC §7)."""
 
-urlpatterns: list = []
+from django.conf import settings
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from webinars.api.serializers import LessonSerializer, ZonedDateTimeField, requested_zone
+from webinars.models import Room
+from webinars.selectors import open_lessons_feed
+
+MAX_WINDOW_HOURS = 24 * 366
+
+
+class OpenLessonsQuerySerializer(serializers.Serializer):
+    hours = serializers.FloatField(
+        required=False, min_value=0, max_value=MAX_WINDOW_HOURS, help_text="Hours ahead."
+    )
+    since_hours = serializers.FloatField(
+        required=False,
+        min_value=0,
+        max_value=MAX_WINDOW_HOURS,
+        default=10 / 60,
+        help_text="Hours back (default ten minutes).",
+    )
+    all = serializers.BooleanField(
+        required=False, default=False, help_text="1: ignore the window, list every open lesson."
+    )
+    tz = serializers.CharField(required=False, allow_blank=True, help_text="e.g. Europe/Amsterdam")
+
+
+class OpenLessonItemSerializer(serializers.ModelSerializer):
+    room_id = serializers.IntegerField(source="id")
+    scheduled_start = ZonedDateTimeField()
+    scheduled_end = ZonedDateTimeField()
+    lesson = LessonSerializer()
+
+    class Meta:
+        model = Room
+        fields = ["room_id", "public_slug", "status", "scheduled_start", "scheduled_end", "lesson"]
+        read_only_fields = fields
+
+
+class OpenLessonsFeedApi(APIView):
+    """Open lessons around now, each with its room; a missing room is created on the way.
+
+    Anonymous callers are welcome (it is the school's public timetable) and throttled.
+    """
+
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("hours", float, description="Hours ahead (default 48)."),
+            OpenApiParameter("since_hours", float, description="Hours back (default 0.1667)."),
+            OpenApiParameter("all", bool, description="1 ignores the window."),
+            OpenApiParameter("tz", str, description="Zone of the datetimes (default UTC)."),
+        ],
+        responses=OpenLessonItemSerializer(many=True),
+    )
+    def get(self, request):
+        query = OpenLessonsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        zone = requested_zone(request)
+        params = query.validated_data
+        rooms = open_lessons_feed(
+            hours=params.get("hours", float(settings.OPEN_LESSONS_HORIZON_HOURS)),
+            since_hours=params["since_hours"],
+            show_all=params["all"],
+        )
+        context = {"request": request, "zone": zone}
+        return Response(OpenLessonItemSerializer(rooms, many=True, context=context).data)
+
+
+urlpatterns = [
+    path("rooms/open-lessons/", OpenLessonsFeedApi.as_view(), name="api-open-lessons"),
+]

@@ -1,0 +1,151 @@
+"""GET /api/rooms/open-lessons/ (seed §3.3)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.throttling import AnonRateThrottle
+
+from tests.factories import make_lesson, make_room
+from webinars.choices import RoomStatus, RoomType
+from webinars.models import Room
+
+URL = "/api/rooms/open-lessons/"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    """Throttle counters live in the cache; each test starts with none."""
+    cache.clear()
+
+
+def test_anonymous_gets_open_lessons_in_the_window_with_their_rooms(api_client):
+    now = timezone.now()
+    soon = make_lesson(start=now + timedelta(hours=2), is_open=True, title="Fractions")
+    make_lesson(start=now + timedelta(hours=3), is_open=False, title="Closed lesson")
+    make_lesson(start=now + timedelta(hours=60), is_open=True, title="Too far ahead")
+    make_lesson(start=now - timedelta(hours=5), is_open=True, title="Long over")
+
+    response = api_client.get(URL)
+
+    assert response.status_code == 200
+    [item] = response.json()
+    room = Room.objects.get(lesson=soon)
+    assert item["room_id"] == room.pk
+    assert item["public_slug"] == room.public_slug
+    assert item["status"] == RoomStatus.SCHEDULED
+    assert item["lesson"]["title"] == "Fractions"
+    assert item["lesson"]["subject"]["code"] == soon.subject.code
+    assert item["lesson"]["teacher"]["id"] == soon.teacher_id
+    assert set(item) == {
+        "room_id",
+        "public_slug",
+        "status",
+        "scheduled_start",
+        "scheduled_end",
+        "lesson",
+    }
+
+
+def test_missing_rooms_are_created_once_as_open_lesson_rooms(api_client):
+    lesson = make_lesson(start=timezone.now() + timedelta(hours=1), is_open=True)
+    assert not Room.objects.exists()
+
+    first = api_client.get(URL).json()
+    second = api_client.get(URL).json()
+
+    room = Room.objects.get()
+    assert room.lesson == lesson
+    assert room.type == RoomType.LESSON
+    assert room.is_open is True
+    assert room.public_slug and room.join_url.endswith(room.jitsi_room)
+    assert first[0]["room_id"] == second[0]["room_id"] == room.pk
+
+
+def test_a_lesson_live_now_stays_in_the_feed_though_it_started_long_ago(api_client):
+    lesson = make_lesson(
+        start=timezone.now() - timedelta(hours=1), duration=timedelta(hours=2), is_open=True
+    )
+    make_room(lesson, status=RoomStatus.OPEN)
+
+    [item] = api_client.get(URL).json()
+
+    assert item["lesson"]["id"] == lesson.pk
+    assert item["status"] == RoomStatus.OPEN
+
+
+def test_hours_since_hours_and_all_move_the_window(api_client):
+    now = timezone.now()
+    ahead = make_lesson(start=now + timedelta(hours=30), is_open=True)
+    behind = make_lesson(start=now - timedelta(hours=6), is_open=True)
+
+    def ids(query):
+        return [item["lesson"]["id"] for item in api_client.get(URL + query).json()]
+
+    assert ids("?hours=24") == []
+    assert ids("?hours=48") == [ahead.pk]
+    assert ids("?hours=1&since_hours=24") == [behind.pk]
+    assert ids("?hours=0&all=1") == [behind.pk, ahead.pk]
+
+
+def test_cancelled_open_lessons_are_left_out(api_client):
+    make_lesson(start=timezone.now() + timedelta(hours=1), is_open=True, is_cancelled=True)
+
+    assert api_client.get(URL).json() == []
+
+
+def test_tz_renders_times_in_that_zone(api_client):
+    make_lesson(start=timezone.now() + timedelta(hours=1), is_open=True)
+
+    utc = api_client.get(URL).json()[0]
+    moscow = api_client.get(URL + "?tz=Europe/Moscow").json()[0]
+
+    assert utc["scheduled_start"].endswith("+00:00")
+    assert moscow["scheduled_start"].endswith("+03:00")
+    assert moscow["lesson"]["scheduled_start"].endswith("+03:00")
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("?hours=soon", "hours"),
+        ("?hours=-1", "hours"),
+        ("?since_hours=x", "since_hours"),
+        ("?all=maybe", "all"),
+        ("?tz=Mars/Olympus", "tz"),
+    ],
+)
+def test_bad_parameters_answer_400_naming_the_parameter(api_client, query, param):
+    response = api_client.get(URL + query)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert param in body["detail"]
+    assert param in body["errors"]
+
+
+def test_query_count_does_not_grow_with_the_number_of_lessons(
+    api_client, django_assert_max_num_queries
+):
+    now = timezone.now()
+    for hour in range(1, 31):
+        make_lesson(start=now + timedelta(hours=hour), is_open=True)
+
+    with django_assert_max_num_queries(6):
+        first = api_client.get(URL)  # creates the 30 missing rooms
+    with django_assert_max_num_queries(6):
+        second = api_client.get(URL)
+
+    assert len(first.json()) == len(second.json()) == 30
+
+
+def test_anonymous_callers_are_throttled(api_client, monkeypatch):
+    rates = {**AnonRateThrottle.THROTTLE_RATES, "anon": "2/min"}
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", rates)
+
+    codes = [api_client.get(URL).status_code for _ in range(3)]
+
+    assert codes == [200, 200, 429]

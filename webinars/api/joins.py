@@ -1,3 +1,163 @@
-"""API views: joins."""
+"""API views: joining rooms and asking what one may do in them (SPEC §7)."""
 
-urlpatterns: list = []
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from webinars.api.serializers import ZonedDateTimeField, requested_zone
+from webinars.api.throttles import PublicJoinIpThrottle, PublicJoinSlugThrottle
+from webinars.choices import JoinRole
+from webinars.models import Room
+from webinars.services.joins import (
+    JoinRefused,
+    room_join_public,
+    room_join_user,
+    room_permissions_for,
+)
+
+
+class JoinResultSerializer(serializers.Serializer):
+    join_url = serializers.CharField(help_text="The Jitsi URL to open, with a fresh token.")
+    you_are = serializers.ChoiceField(choices=JoinRole.choices)
+    expires_at = ZonedDateTimeField(help_text="When the token (and so the link) expires.")
+
+
+class PublicJoinRequestSerializer(serializers.Serializer):
+    display_name = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,  # the service trims and validates (one rule for API and forms)
+        max_length=1000,
+        help_text='Shown to the others; trimmed, 1–64 characters, default "Guest".',
+    )
+
+
+class PermissionsSerializer(serializers.Serializer):
+    can_join = serializers.BooleanField()
+    can_moderate = serializers.BooleanField()
+    can_record = serializers.BooleanField()
+    can_close = serializers.BooleanField()
+    can_view_recording = serializers.BooleanField()
+
+
+class RoomPermissionsSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=JoinRole.choices, allow_null=True)
+    permissions = PermissionsSerializer()
+
+
+ERROR = inline_serializer("JoinError", {"detail": serializers.CharField()})
+TOO_EARLY = inline_serializer(
+    "JoinTooEarly", {"detail": serializers.CharField(), "opens_at": serializers.DateTimeField()}
+)
+JOIN_REFUSALS = {
+    status.HTTP_403_FORBIDDEN: OpenApiResponse(ERROR, description="Your role refuses this room."),
+    status.HTTP_404_NOT_FOUND: OpenApiResponse(ERROR, description="No such room."),
+    status.HTTP_409_CONFLICT: OpenApiResponse(TOO_EARLY, description="Before the window."),
+    status.HTTP_410_GONE: OpenApiResponse(ERROR, description="Closed, over or cancelled."),
+}
+
+
+def client_ip(request) -> str:
+    """The address the throttles count (honours ``NUM_PROXIES``), hashed before storage."""
+    return BaseThrottle().get_ident(request)
+
+
+def refusal_response(exc: JoinRefused, request) -> Response:
+    body = {"detail": exc.detail}
+    if exc.opens_at is not None:
+        body["opens_at"] = exc.opens_at.astimezone(requested_zone(request)).isoformat()
+    return Response(body, status=exc.status_code)
+
+
+def _zoned(request) -> dict:
+    return {"request": request}
+
+
+class RoomJoinApi(APIView):
+    """Join a room as yourself: the role comes from the timetable (SPEC §4)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="rooms_join",
+        request=None,
+        responses={status.HTTP_200_OK: JoinResultSerializer, **JOIN_REFUSALS},
+    )
+    def post(self, request, room_id: int):
+        room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
+        try:
+            result = room_join_user(room=room, user=request.user, ip=client_ip(request))
+        except JoinRefused as exc:
+            return refusal_response(exc, request)
+        return Response(JoinResultSerializer(result, context=_zoned(request)).data)
+
+
+class PublicRoomJoinApi(APIView):
+    """Join an open lesson or meeting through its public link, as an observer; no account."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PublicJoinIpThrottle, PublicJoinSlugThrottle]
+
+    @extend_schema(
+        operation_id="rooms_public_join",
+        request=PublicJoinRequestSerializer,
+        responses={
+            status.HTTP_200_OK: JoinResultSerializer,
+            status.HTTP_400_BAD_REQUEST: OpenApiResponse(description="Invalid display_name."),
+            status.HTTP_429_TOO_MANY_REQUESTS: OpenApiResponse(
+                ERROR, description="Throttled; see Retry-After."
+            ),
+            **{code: JOIN_REFUSALS[code] for code in (404, 409, 410)},
+        },
+    )
+    def post(self, request, slug: str):
+        serializer = PublicJoinRequestSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = room_join_public(
+                slug=slug,
+                display_name=serializer.validated_data.get("display_name"),
+                ip=client_ip(request),
+            )
+        except JoinRefused as exc:
+            return refusal_response(exc, request)
+        return Response(JoinResultSerializer(result, context=_zoned(request)).data)
+
+
+class RoomPermissionsApi(APIView):
+    """Your role in a room and what it lets you do (for buttons; nothing is recorded)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="rooms_permissions",
+        responses={
+            status.HTTP_200_OK: RoomPermissionsSerializer,
+            status.HTTP_404_NOT_FOUND: OpenApiResponse(ERROR, description="No such room."),
+        },
+    )
+    def get(self, request, room_id: int):
+        room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
+        return Response(room_permissions_for(room=room, user=request.user))
+
+
+urlpatterns = [
+    path("rooms/<int:room_id>/join/", RoomJoinApi.as_view(), name="api-room-join"),
+    path(
+        "rooms/<int:room_id>/permissions/",
+        RoomPermissionsApi.as_view(),
+        name="api-room-permissions",
+    ),
+    path(
+        "rooms/public/<slug:slug>/join/",
+        PublicRoomJoinApi.as_view(),
+        name="api-room-public-join",
+    ),
+]

@@ -1,0 +1,412 @@
+"""Joining a room (SPEC §4, §5): decide the role, audit it, record attendance, mint a token.
+
+The decision itself is the pure table in ``webinars.roles``; this module gathers its facts
+(one query per join at most) and does the writes. Every decision, granted or refused, leaves a
+``JoinAudit`` row with the deciding rule and an HMAC of the caller's IP (never the IP itself).
+"""
+
+import hashlib
+import hmac
+import logging
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import status
+
+from webinars import jitsi, roles
+from webinars.choices import STAFF_ROLE_GROUPS, AttendanceSource, JoinRole, RoomType
+from webinars.models import (
+    Attendance,
+    Enrollment,
+    Guardianship,
+    JoinAudit,
+    Lesson,
+    Room,
+    new_public_slug,
+)
+from webinars.roles import RoleDecision, Rule
+
+logger = logging.getLogger("webinars.joins")
+
+DISPLAY_NAME_MAX = 64
+DEFAULT_GUEST_NAME = "Guest"
+# Bidirectional overrides and isolates let a name display as something else ("spoofing").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class JoinRefused(Exception):
+    """A refused join: the API answers ``status_code`` with ``{"detail": …}`` (+ ``opens_at``)."""
+
+    def __init__(self, status_code: int, detail: str, rule: str, opens_at: datetime | None = None):
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.rule = rule
+        self.opens_at = opens_at
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    join_url: str
+    you_are: str
+    expires_at: datetime
+    room: Room
+
+
+def ip_hash(ip: str) -> str:
+    """HMAC-SHA256 of the IP keyed with SECRET_KEY: joins can be correlated, not traced back."""
+    return hmac.new(settings.SECRET_KEY.encode(), (ip or "").encode(), hashlib.sha256).hexdigest()
+
+
+def display_name_clean(value: str | None) -> str:
+    """A guest's name: trimmed, 1–64 characters, no control characters; blank means "Guest".
+
+    The name ends up in other people's Jitsi screens and in our admin, so invisible and
+    direction-changing characters are refused rather than silently stripped.
+    """
+    if value is None:
+        return DEFAULT_GUEST_NAME
+    if not isinstance(value, str):
+        raise ValidationError({"display_name": [_("Enter a name as text.")]})
+    name = value.strip()
+    if not name:
+        return DEFAULT_GUEST_NAME
+    if len(name) > DISPLAY_NAME_MAX:
+        raise ValidationError(
+            {"display_name": [_("Use at most %(max)d characters.") % {"max": DISPLAY_NAME_MAX}]}
+        )
+    for char in name:
+        if char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"}:
+            raise ValidationError(
+                {"display_name": [_("The name may not contain control characters.")]}
+            )
+    return name
+
+
+# --- Facts for the role table ---------------------------------------------------------------
+
+
+def _user_id(user) -> int | None:
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _meeting_page(room: Room):
+    try:
+        return room.meeting_page
+    except ObjectDoesNotExist:
+        return None
+
+
+def room_is_public(*, room: Room) -> bool:
+    """Open to anyone with the link: the room *and* its lesson or meeting page must say so.
+
+    Requiring both means a lesson unticked as open is closed at once, even before its room is
+    synchronised.
+    """
+    if not room.is_open:
+        return False
+    if room.type == RoomType.LESSON:
+        return bool(room.lesson_id and room.lesson.is_open)
+    page = _meeting_page(room)
+    return page is None or page.is_open
+
+
+def _staff_group_names(user) -> set[str]:
+    return set(user.groups.filter(name__in=STAFF_ROLE_GROUPS).values_list("name", flat=True))
+
+
+def _lesson_flags(*, lesson: Lesson, user) -> dict:
+    """Co-teacher, enrolled and parent-of-enrolled flags, and staff groups, in one query."""
+    user_model = get_user_model()
+    co_teachers = Lesson.co_teachers.through.objects.filter(
+        lesson_id=lesson.pk, user_id=OuterRef("pk")
+    )
+    enrolled = Enrollment.objects.filter(subject_id=lesson.subject_id, student_id=OuterRef("pk"))
+    guardian = Guardianship.objects.filter(
+        parent_id=OuterRef("pk"), child__enrollments__subject_id=lesson.subject_id
+    )
+    staff_group = user_model.groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name__in=STAFF_ROLE_GROUPS
+    )
+    row = (
+        user_model.objects.filter(pk=user.pk)
+        .annotate(
+            is_co_teacher=Exists(co_teachers),
+            is_enrolled=Exists(enrolled),
+            is_parent_of_enrolled=Exists(guardian),
+            staff_group=Subquery(staff_group.values("group__name")[:1]),
+        )
+        .values("is_co_teacher", "is_enrolled", "is_parent_of_enrolled", "staff_group")
+        .first()
+    )
+    return row or {}
+
+
+def _decide(*, room: Room, user, via_public_link: bool) -> RoleDecision:
+    user_id = _user_id(user)
+    public = room_is_public(room=room)
+    staff = False
+    if room.type == RoomType.LESSON:
+        lesson = room.lesson
+        flags = {}
+        if user_id is not None and user_id != lesson.teacher_id:
+            flags = _lesson_flags(lesson=lesson, user=user)
+            staff = roles.is_school_staff(
+                is_staff=user.is_staff,
+                is_superuser=user.is_superuser,
+                group_names={flags["staff_group"]} if flags.get("staff_group") else set(),
+            )
+        return roles.decide_lesson_role(
+            user_id=user_id,
+            teacher_id=lesson.teacher_id,
+            is_co_teacher=flags.get("is_co_teacher", False),
+            is_enrolled=flags.get("is_enrolled", False),
+            is_parent_of_enrolled=flags.get("is_parent_of_enrolled", False),
+            is_school_staff=staff,
+            lesson_is_open=public,
+            via_public_link=via_public_link,
+        )
+    page = _meeting_page(room)
+    host_ids: set[int] = set()
+    if user_id is not None:
+        if page is not None:
+            host_ids = set(
+                page.hosts.through.objects.filter(
+                    meetingpage_id=page.pk, user_id=user_id
+                ).values_list("user_id", flat=True)
+            )
+        staff = roles.is_school_staff(
+            is_staff=user.is_staff,
+            is_superuser=user.is_superuser,
+            group_names=_staff_group_names(user),
+        )
+    return roles.decide_meeting_role(
+        user_id=user_id, host_ids=host_ids, is_school_staff=staff, meeting_is_open=public
+    )
+
+
+def room_role_for(*, room: Room, user) -> RoleDecision:
+    """The role ``user`` (or anonymous) would get through ``POST /api/rooms/{id}/join/``.
+
+    For "your role" displays and permission checks; writes nothing.
+    """
+    return _decide(room=room, user=user, via_public_link=False)
+
+
+def _window_refusal(*, room: Room, now: datetime) -> roles.WindowRefusal | None:
+    return roles.decide_window(
+        room_status=room.status,
+        is_cancelled=bool(room.lesson_id and room.lesson.is_cancelled),
+        window_start=room.window_start,
+        window_end=room.window_end,
+        now=now,
+    )
+
+
+def room_permissions_for(*, room: Room, user, now: datetime | None = None) -> dict:
+    """``{role, permissions}`` for ``GET /api/rooms/{id}/permissions/`` (no audit)."""
+    now = now or timezone.now()
+    decision = room_role_for(room=room, user=user)
+    is_admin = bool(_user_id(user) and (user.is_staff or user.is_superuser))
+    return {
+        "role": decision.role,
+        "permissions": roles.permissions_for(
+            decision=decision,
+            can_enter_now=_window_refusal(room=room, now=now) is None,
+            is_school_admin=is_admin,
+            room_is_public=room_is_public(room=room),
+        ),
+    }
+
+
+# --- Joining --------------------------------------------------------------------------------
+
+_REFUSAL_DETAIL = {
+    Rule.LESSON_CANCELLED: "This lesson was cancelled.",
+    Rule.ROOM_CLOSED: "This room is closed.",
+    Rule.AFTER_WINDOW: "This room is closed.",
+    Rule.BEFORE_WINDOW: "The room is not open yet.",
+}
+NOT_FOUND_DETAIL = "Not found."
+FORBIDDEN_DETAIL = "You may not join this room."
+
+
+def _audit(*, room, user, display_name: str, decision_role: str, rule: str, code: int, ip: str):
+    return JoinAudit(
+        room=room,
+        user=user if _user_id(user) else None,
+        display_name=display_name[:DISPLAY_NAME_MAX],
+        granted=bool(decision_role),
+        role=decision_role or "",
+        rule=rule,
+        status_code=code,
+        ip_hash=ip,
+    )
+
+
+def _refuse(*, room, user, display_name, rule, code, ip_digest, opens_at=None) -> JoinRefused:
+    _audit(
+        room=room,
+        user=user,
+        display_name=display_name,
+        decision_role="",
+        rule=rule,
+        code=code,
+        ip=ip_digest,
+    ).save()
+    if code == status.HTTP_404_NOT_FOUND:
+        detail = NOT_FOUND_DETAIL
+    elif code == status.HTTP_403_FORBIDDEN:
+        detail = FORBIDDEN_DETAIL
+    else:
+        detail = _REFUSAL_DETAIL.get(rule, "This room cannot be joined now.")
+    logger.info("join refused room=%s rule=%s status=%s", getattr(room, "pk", None), rule, code)
+    return JoinRefused(code, detail, rule, opens_at=opens_at)
+
+
+def _grant(
+    *, room: Room, user, identity: jitsi.JitsiUser, decision: RoleDecision, ip_digest: str, now
+) -> JoinResult:
+    expires_at = jitsi.token_expiry(now=now, window_end=room.window_end)
+    token = None
+    if settings.JITSI_JWT_ENABLED:
+        claims = jitsi.token_claims(
+            env=room.jitsi_env,
+            room_name=room.jitsi_room,
+            user=identity,
+            role=decision.role,
+            group=f"{room.type.lower()}-{room.lesson_id or room.pk}",
+            now=now,
+            expires_at=expires_at,
+        )
+        token = jitsi.sign_token(env=room.jitsi_env, claims=claims)
+    room_url = jitsi.room_base_url(
+        domain=room.jitsi_domain, room_name=room.jitsi_room, env=room.jitsi_env
+    )
+    url = jitsi.join_url(
+        room_url=room_url, token=token, role=decision.role, display_name=identity.name
+    )
+    audit = _audit(
+        room=room,
+        user=user,
+        display_name=identity.name,
+        decision_role=decision.role,
+        rule=decision.rule,
+        code=status.HTTP_200_OK,
+        ip=ip_digest,
+    )
+    attendance = Attendance(
+        room=room,
+        user=audit.user,
+        display_name=identity.name[:DISPLAY_NAME_MAX],
+        role=decision.role,
+        joined_at=now,
+        source=AttendanceSource.JOIN_API,
+        ip_hash=ip_digest,
+    )
+    with transaction.atomic():
+        audit.save()
+        attendance.save()
+    return JoinResult(join_url=url, you_are=decision.role, expires_at=expires_at, room=room)
+
+
+def _check_window(*, room: Room, user, display_name: str, ip_digest: str, now: datetime):
+    refusal = _window_refusal(room=room, now=now)
+    if refusal is not None:
+        raise _refuse(
+            room=room,
+            user=user,
+            display_name=display_name,
+            rule=refusal.rule,
+            code=refusal.status_code,
+            ip_digest=ip_digest,
+            opens_at=refusal.opens_at,
+        )
+
+
+def room_join_user(*, room: Room, user, ip: str, now: datetime | None = None) -> JoinResult:
+    """A signed-in user's join: the §4 role, then the room's window, then a fresh token.
+
+    The role is decided before the window so that outsiders learn nothing about a room's state.
+    """
+    now = now or timezone.now()
+    ip_digest = ip_hash(ip)
+    name = (user.get_full_name() or user.get_username())[:DISPLAY_NAME_MAX]
+    decision = _decide(room=room, user=user, via_public_link=False)
+    if not decision.granted:
+        raise _refuse(
+            room=room,
+            user=user,
+            display_name=name,
+            rule=decision.rule,
+            code=decision.status_code,
+            ip_digest=ip_digest,
+        )
+    _check_window(room=room, user=user, display_name=name, ip_digest=ip_digest, now=now)
+    identity = jitsi.JitsiUser(id=str(user.pk), name=name, email=user.email or "")
+    return _grant(
+        room=room, user=user, identity=identity, decision=decision, ip_digest=ip_digest, now=now
+    )
+
+
+def room_join_public(
+    *, slug: str, display_name: str | None, ip: str, now: datetime | None = None
+) -> JoinResult:
+    """A guest's join through a public link: always an observer, with a synthetic id.
+
+    An unknown, revoked or non-public slug all answer the same 404, so links cannot be probed.
+    """
+    now = now or timezone.now()
+    name = display_name_clean(display_name)
+    ip_digest = ip_hash(ip)
+    room = Room.objects.select_related("lesson").filter(public_slug=slug).first()
+    if room is None:
+        raise _refuse(
+            room=None,
+            user=None,
+            display_name=name,
+            rule=Rule.PUBLIC_LINK_UNKNOWN,
+            code=status.HTTP_404_NOT_FOUND,
+            ip_digest=ip_digest,
+        )
+    if not room_is_public(room=room):
+        raise _refuse(
+            room=room,
+            user=None,
+            display_name=name,
+            rule=Rule.PUBLIC_LINK_NOT_OPEN,
+            code=status.HTTP_404_NOT_FOUND,
+            ip_digest=ip_digest,
+        )
+    decision = _decide(room=room, user=None, via_public_link=True)
+    if decision.role != JoinRole.OBSERVER:  # the table says observer; refuse anything else
+        raise _refuse(
+            room=room,
+            user=None,
+            display_name=name,
+            rule=decision.rule,
+            code=status.HTTP_404_NOT_FOUND,
+            ip_digest=ip_digest,
+        )
+    _check_window(room=room, user=None, display_name=name, ip_digest=ip_digest, now=now)
+    identity = jitsi.JitsiUser(id=f"guest-{uuid.uuid4().hex}", name=name)
+    return _grant(
+        room=room, user=None, identity=identity, decision=decision, ip_digest=ip_digest, now=now
+    )
+
+
+def room_regenerate_public_slug(*, room: Room) -> Room:
+    """Revoke a room's public link: a new unguessable slug; the old one 404s at once."""
+    room.public_slug = new_public_slug()
+    room.save(update_fields=["public_slug", "updated_at"])
+    logger.info("public link regenerated room=%s", room.pk)
+    return room

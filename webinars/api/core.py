@@ -34,6 +34,34 @@ class AuthTokenApi(APIView):
         return Response({"token": token.key})
 
 
+class MeApi(APIView):
+    """Who the credentials belong to, and their school roles (a cheap check for API clients)."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "id": serializers.IntegerField(),
+                "username": serializers.CharField(),
+                "name": serializers.CharField(),
+                "is_staff": serializers.BooleanField(),
+                "groups": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    def get(self, request):
+        user = request.user
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.get_username(),
+                "name": user.get_full_name(),
+                "is_staff": user.is_staff,
+                "groups": sorted(group.name for group in user.groups.all()),
+            }
+        )
+
+
 class HealthApi(APIView):
     """Database reachability and the scheduler's last heartbeat; 503 when the database is down."""
 
@@ -73,5 +101,6 @@ class HealthApi(APIView):
 
 urlpatterns = [
     path("auth/token/", AuthTokenApi.as_view(), name="api-auth-token"),
+    path("me/", MeApi.as_view(), name="api-me"),
     path("health/", HealthApi.as_view(), name="api-health"),
 ]

@@ -1,0 +1,144 @@
+"""A demo school around "now": idempotent, so running it twice leaves the same counts."""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from home.models import HomePage
+from webinars.choices import STAFF_ROLE_GROUPS
+from webinars.models import Enrollment, Guardianship, Lesson, Subject
+from webinars.pages import MeetingIndexPage, MeetingPage, OpenLessonsPage
+
+DEMO_PASSWORD = "cedar-demo"  # noqa: S105 - printed demo credentials, dev data only
+SUBJECTS = [("Mathematics", "MATH"), ("Biology", "BIO"), ("History", "HIST")]
+TEACHERS = [
+    ("teacher1", "Anna", "Ivanova"),
+    ("teacher2", "Boris", "Petrov"),
+    ("teacher3", "Clara", "Smirnova"),
+]
+LEADERSHIP = dict(
+    zip(STAFF_ROLE_GROUPS, ("director", "headteacher", "methodist", "auditor"), strict=True)
+)
+# (hours from now the lesson starts, minutes long, open?) — one live now, some today, some past.
+LESSON_PLAN = [
+    (-0.25, 45, False),  # live now
+    (-0.1, 40, True),  # an open lesson, live now
+    (1, 45, False),
+    (2, 45, True),  # an open lesson later today
+    (3, 45, False),
+    (4, 45, False),
+    (26, 45, True),  # an open lesson tomorrow
+    *[(hours, 45, False) for hours in (5, 6, 24, 25, 27, 28, 48, 49, 50, 72, 73, 96, 97)],
+    *[
+        (hours, 45, False)
+        for hours in (-2, -3, -4, -24, -25, -26, -48, -49, -72, -73, -96, -120, -144)
+    ],
+]
+
+
+def _user(username: str, first: str = "", last: str = "", **flags) -> tuple[User, bool]:
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@cedar.example",
+            **flags,
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user, created
+
+
+def _minute(when):
+    return when.replace(second=0, microsecond=0) - timedelta(minutes=when.minute % 5)
+
+
+def ensure_site_sections() -> tuple[OpenLessonsPage, MeetingIndexPage]:
+    """The open-lessons page and the meetings index under the site's HomePage."""
+    home = HomePage.objects.first()
+    feed = OpenLessonsPage.objects.first()
+    if feed is None:
+        feed = home.add_child(instance=OpenLessonsPage(title="Open lessons", slug="open-lessons"))
+    meetings = MeetingIndexPage.objects.first()
+    if meetings is None:
+        meetings = home.add_child(instance=MeetingIndexPage(title="Meetings", slug="meetings"))
+    return feed, meetings
+
+
+class Command(BaseCommand):
+    help = "Create (or complete) a demo school with lessons around now, and print the logins."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        now = timezone.now()
+        admin, _ = _user("admin", "School", "Admin", is_staff=True, is_superuser=True)
+        subjects = [
+            Subject.objects.get_or_create(code=code, defaults={"name": name})[0]
+            for name, code in SUBJECTS
+        ]
+        teachers = [_user(u, f, last, is_staff=False)[0] for u, f, last in TEACHERS]
+        students = [_user(f"student{i:02d}", "Student", f"No. {i}")[0] for i in range(1, 21)]
+        parents = [_user(f"parent{i:02d}", "Parent", f"No. {i}")[0] for i in range(1, 11)]
+        for group_name, username in LEADERSHIP.items():
+            user, _ = _user(username, group_name, "")
+            user.groups.add(Group.objects.get_or_create(name=group_name)[0])
+        for i, student in enumerate(students):
+            Enrollment.objects.get_or_create(student=student, subject=subjects[i % 3])
+            Enrollment.objects.get_or_create(student=student, subject=subjects[(i + 1) % 3])
+        for i, parent in enumerate(parents):
+            for child in students[2 * i : 2 * i + 2]:
+                Guardianship.objects.get_or_create(parent=parent, child=child)
+
+        created_lessons = 0
+        for n, (hours, minutes, is_open) in enumerate(LESSON_PLAN, start=1):
+            subject, teacher = subjects[n % 3], teachers[n % 3]
+            start = _minute(now + timedelta(hours=hours))
+            _lesson, created = Lesson.objects.get_or_create(
+                title=f"{subject.name} — demo lesson {n}",
+                defaults={
+                    "subject": subject,
+                    "teacher": teacher,
+                    "scheduled_start": start,
+                    "scheduled_end": start + timedelta(minutes=minutes),
+                    "is_open": is_open,
+                    "description": "Demo lesson created by seed_demo.",
+                },
+            )
+            created_lessons += created
+
+        _feed, meetings = ensure_site_sections()
+        if not MeetingPage.objects.exists():
+            start = _minute(now + timedelta(hours=3))
+            meeting = meetings.add_child(
+                instance=MeetingPage(
+                    title="Parents' evening",
+                    slug="parents-evening",
+                    intro="The whole school meets the parents: plans for the term.",
+                    scheduled_start=start,
+                    scheduled_end=start + timedelta(hours=1),
+                    is_open=True,
+                )
+            )
+            meeting.hosts.add(admin, teachers[0])
+            meeting.save_revision(user=admin).publish()
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo school ready: {Subject.objects.count()} subjects, "
+                f"{Lesson.objects.count()} lessons ({created_lessons} new), "
+                f"{User.objects.count()} users."
+            )
+        )
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        self.stdout.write("  admin        — Wagtail admin, superuser")
+        self.stdout.write("  teacher1..3  — teachers (moderators of their lessons)")
+        self.stdout.write("  student01..20 — students; parent01..10 — parents")
+        self.stdout.write(
+            "  director, headteacher, methodist, auditor — school leadership (observers)"
+        )

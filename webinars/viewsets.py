@@ -3,15 +3,25 @@
 import django_filters
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from webinars.admin_views import (
+    LessonDeleteView,
+    RecordingRetryView,
+    RoomCloseView,
+    RoomOpenInJitsiView,
+    RoomRegenerateLinkView,
+)
 from webinars.choices import RecordingStatus, RoomStatus
 from webinars.forms import LessonAdminForm
 from webinars.models import (
@@ -51,6 +61,20 @@ def zoned_column(name: str, label: str) -> Column:
         accessor=lambda obj: school_time(getattr(obj, name)),
         sort_key=name,
     )
+
+
+class ActionsIndexView(IndexView):
+    """An index whose rows' "more" menu offers the viewset's extra actions."""
+
+    row_actions: list[tuple[str, str, str]] = []  # (url name, label, icon)
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        for name, label, icon in self.row_actions:
+            namespace = self.index_url_name.split(":")[0]
+            url = reverse(f"{namespace}:{name}", args=[instance.pk])
+            buttons.append(MenuItem(label, url=url, icon_name=icon, priority=15))
+        return buttons
 
 
 class DateRangeFilterSet(WagtailFilterSet):
@@ -153,6 +177,8 @@ class LessonViewSet(ModelViewSet):
         base_form_class=LessonAdminForm,
     )
 
+    delete_view_class = LessonDeleteView
+
     def get_queryset(self, request):
         return Lesson.objects.select_related("subject", "teacher")
 
@@ -173,7 +199,7 @@ class RoomViewSet(ModelViewSet):
     icon = "link"
     form_fields = ["title", "auto_manage"]
     list_display = [
-        Column("display_title", label=_("Room")),
+        "__str__",
         "type",
         Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
         zoned_column("scheduled_start", _("Starts")),
@@ -202,6 +228,20 @@ class RoomViewSet(ModelViewSet):
     def get_queryset(self, request):
         return Room.objects.select_related("lesson")
 
+    class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
+        row_actions = [
+            ("open_in_jitsi", _("Open in Jitsi"), "link-external"),
+            ("close_now", _("Close now"), "cross"),
+            ("regenerate_link", _("Regenerate public link"), "rotate"),
+        ]
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("close/<int:pk>/", RoomCloseView.as_view(), name="close_now"),
+            path("regenerate/<int:pk>/", RoomRegenerateLinkView.as_view(), name="regenerate_link"),
+            path("jitsi/<int:pk>/", RoomOpenInJitsiView.as_view(), name="open_in_jitsi"),
+        ]
+
 
 class RecordingFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(choices=RecordingStatus.choices, label=_("Status"))
@@ -216,7 +256,7 @@ class RecordingViewSet(ModelViewSet):
     icon = "media"
     form_fields = ["status"]
     list_display = [
-        Column("room", label=_("Room")),
+        "__str__",
         Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
         zoned_column("started_at", _("Started")),
         Column("duration_secs", label=_("Duration (s)")),
@@ -240,6 +280,14 @@ class RecordingViewSet(ModelViewSet):
 
     def get_queryset(self, request):
         return Recording.objects.select_related("room__lesson")
+
+    class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
+        row_actions = [("retry", _("Retry download"), "rotate")]
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("retry/<int:pk>/", RecordingRetryView.as_view(), name="retry"),
+        ]
 
 
 class AttendanceViewSet(ModelViewSet):

@@ -132,3 +132,41 @@ def test_webinars_menu_groups_the_timetable(admin_client):
     page = admin_client.get(reverse("wagtailadmin_home")).content.decode()
     for label in ("Webinars", "Lessons", "Subjects", "Enrollments", "Recordings"):
         assert label in page
+
+
+@pytest.mark.django_db
+def test_admin_force_closes_a_room_from_its_row_menu(admin_client):
+    room = make_room(make_lesson(title="Fractions"))
+    index = admin_client.get(reverse("rooms:index")).content.decode()
+    close_url = reverse("rooms:close_now", args=[room.pk])
+    assert close_url in index
+    assert "Close" in admin_client.get(close_url).content.decode()
+    response = admin_client.post(close_url, follow=True)
+    room.refresh_from_db()
+    assert room.status == "CLOSED" and room.closed_reason == "forced"
+    assert "closed" in response.content.decode()
+    again = admin_client.post(close_url, follow=True).content.decode()
+    assert "already closed" in again
+
+
+@pytest.mark.django_db
+def test_admin_regenerates_a_public_link_and_the_old_one_stops_working(admin_client, client):
+    room = make_room(make_lesson(is_open=True))
+    old_slug = room.public_slug
+    admin_client.post(reverse("rooms:regenerate_link", args=[room.pk]))
+    room.refresh_from_db()
+    assert room.public_slug != old_slug
+    response = client.post(
+        f"/api/rooms/public/{old_slug}/join/", {}, content_type="application/json"
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_rooms_actions_need_change_permission(client):
+    room = make_room()
+    client.force_login(make_user("clerk", is_staff=True))
+    response = client.post(reverse("rooms:close_now", args=[room.pk]))
+    assert response.status_code in (302, 403)
+    room.refresh_from_db()
+    assert room.status == "SCHEDULED"

@@ -1,10 +1,12 @@
 """Admin actions on rooms, recordings and lessons: confirm, call one service, report in words."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin import messages
+from wagtail.admin.ui.components import Component
 from wagtail.admin.views.generic import DeleteView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
@@ -139,3 +141,18 @@ class LessonDeleteView(DeleteView):
         except ValidationError as error:
             messages.error(self.request, " ".join(error.messages))
             return redirect(self.get_success_url())
+
+
+class WebinarsDashboardPanel(Component):
+    """The admin home panel: rooms live now, the next 24 hours, failed recordings."""
+
+    name = "webinars_today"
+    template_name = "webinars/admin/dashboard_panel.html"
+    order = 50
+
+    def get_context_data(self, parent_context):
+        from webinars.selectors import admin_dashboard
+
+        context = super().get_context_data(parent_context)
+        context.update(admin_dashboard(), zone=settings.TIME_ZONE)
+        return context

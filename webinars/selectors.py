@@ -124,6 +124,7 @@ def open_lessons_listing(
     subject_id: int | None = None,
     day: date | None = None,
     recordings_limit: int = 12,
+    subjects: list[Subject] | None = None,
 ) -> OpenLessonsListing:
     """What the open-lessons page shows: live now, the next 48 h, recent recordings.
 
@@ -163,8 +164,10 @@ def open_lessons_listing(
             "-scheduled_start", "-id"
         )[:recordings_limit]
     )
+    if subjects is None:
+        subjects = list(Subject.objects.all())
     return OpenLessonsListing(
-        live=live, upcoming=upcoming, recordings=recordings, subjects=list(Subject.objects.all())
+        live=live, upcoming=upcoming, recordings=recordings, subjects=subjects
     )
 
 
@@ -183,8 +186,10 @@ def room_for_public_page(*, slug: str) -> Room | None:
     )
     if room is None:
         return None
-    if room.type == RoomType.MEETING and _meeting_page(room) is None:
-        return None
+    if room.type == RoomType.MEETING:
+        page = _meeting_page(room)
+        if page is not None and not page.is_open:
+            return None
     return room
 
 
@@ -207,9 +212,13 @@ def room_people(*, room: Room) -> list:
 
 
 def room_latest_ready_recording(*, room: Room) -> Recording | None:
-    return (
+    """The newest READY recording of ``room`` (with ``room`` attached, saving a query)."""
+    recording = (
         room.recordings.filter(status=RecordingStatus.READY).order_by("-created_at", "-id").first()
     )
+    if recording is not None:
+        recording.room = room
+    return recording
 
 
 # --- "My lessons" (SPEC §6 /my/) ------------------------------------------------------------
@@ -288,3 +297,23 @@ def _role_in_lesson(*, lesson: Lesson, user) -> str:
     if lesson.is_enrolled:
         return JoinRole.PARTICIPANT
     return JoinRole.OBSERVER
+
+
+def admin_dashboard(*, now: datetime | None = None, limit: int = 20) -> dict:
+    """What the school's admin checks first: rooms live now, the next 24 h, failed recordings."""
+    now = now or timezone.now()
+    rooms = Room.objects.select_related("lesson__subject").order_by("scheduled_start", "id")
+    return {
+        "live": list(rooms.filter(status=RoomStatus.OPEN)[:limit]),
+        "next_day": list(
+            Lesson.objects.select_related("subject", "teacher")
+            .filter(scheduled_start__gte=now, scheduled_start__lt=now + timedelta(hours=24))
+            .filter(is_cancelled=False)
+            .order_by("scheduled_start", "id")[:limit]
+        ),
+        "failed_recordings": list(
+            Recording.objects.select_related("room__lesson")
+            .filter(status=RecordingStatus.FAILED)
+            .order_by("-updated_at")[:limit]
+        ),
+    }

@@ -1,6 +1,6 @@
 """The Wagtail admin flow for the timetable, as a superuser uses it."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -170,3 +170,23 @@ def test_rooms_actions_need_change_permission(client):
     assert response.status_code in (302, 403)
     room.refresh_from_db()
     assert room.status == "SCHEDULED"
+
+
+@pytest.mark.django_db
+def test_admin_dashboard_shows_live_rooms_the_next_day_and_failed_recordings(admin_client):
+    from django.utils import timezone
+
+    from tests.factories import make_recording
+    from webinars.services.rooms import room_open
+
+    live = make_room(make_lesson(title="Live algebra", start=timezone.now()))
+    room_open(room=live)
+    make_lesson(title="Tomorrow's poetry", start=timezone.now() + timedelta(hours=20))
+    make_recording(
+        make_room(make_lesson(title="Broken chemistry")),
+        status="FAILED",
+        meta={"error": "HTTP 404"},
+    )
+    page = admin_client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "Live algebra" in page and "Tomorrow&#x27;s poetry" in page
+    assert "HTTP 404" in page and reverse("recordings:retry", args=[1]).rsplit("/", 2)[0] in page

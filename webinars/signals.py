@@ -1,1 +1,55 @@
 """Signal receivers: keep side effects of model and page events in one place."""
+
+# --- Room lifecycle (issue 3): lessons, meeting pages, the installed Schedule -------------
+
+from django.apps import apps as _apps  # noqa: E402
+from django.db.models.signals import post_migrate, post_save, pre_save  # noqa: E402
+from django.dispatch import receiver  # noqa: E402
+from wagtail.signals import page_published  # noqa: E402
+
+from webinars.models import Lesson  # noqa: E402
+from webinars.pages import MeetingPage  # noqa: E402
+
+
+@receiver(post_save, sender=Lesson, dispatch_uid="webinars.lesson_room_follows")
+def lesson_room_follows(sender, instance: Lesson, created: bool, raw: bool = False, **kwargs):
+    """Cancelling closes the lesson's room; rescheduling moves an unclosed one (SPEC §2)."""
+    if created or raw:
+        return
+    from webinars.services.rooms import room_follow_lesson
+
+    room_follow_lesson(lesson=instance)
+
+
+@receiver(pre_save, sender=MeetingPage, dispatch_uid="webinars.meeting_page_keeps_room")
+def meeting_page_keeps_room(sender, instance, raw: bool = False, **kwargs):
+    """Publishing an old revision must not unlink the page's room (revisions predate it)."""
+    if raw or instance.pk is None or instance.room_id is not None:
+        return
+    instance.room_id = (
+        MeetingPage.objects.filter(pk=instance.pk).values_list("room_id", flat=True).first()
+    )
+
+
+@receiver(page_published, dispatch_uid="webinars.meeting_page_room")
+def meeting_page_room(sender, instance, **kwargs):
+    """A published MeetingPage owns a MEETING room, kept in step with the page."""
+    if not isinstance(instance, MeetingPage):
+        return
+    from webinars.services.rooms import room_ensure_for_meeting
+
+    room_ensure_for_meeting(page=instance)
+
+
+def install_schedules_after_migrate(sender, using, **kwargs):
+    """Install the django-q2 Schedules on every ``migrate`` (idempotent)."""
+    from webinars.schedules import install_schedules
+
+    install_schedules(using=using)
+
+
+post_migrate.connect(
+    install_schedules_after_migrate,
+    sender=_apps.get_app_config("webinars"),
+    dispatch_uid="webinars.install_schedules",
+)

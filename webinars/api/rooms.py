@@ -1,3 +1,208 @@
-"""API views: rooms."""
+"""API views: rooms (SPEC §7, seed §3.1) — a lesson's room, meetings, metadata, force close.
 
-urlpatterns: list = []
+Who may do what:
+
+- ``GET by-lesson/{id}/``: anyone with a role in the lesson (teacher, co-teacher, enrolled student,
+  parent of one, school staff; any signed-in user for an open lesson) reads the room, which is
+  created when the request falls inside the room's window. ``?force=1`` creates it ahead of time
+  and is for the lesson's teachers and administrators only. Without a room outside the window the
+  answer is 409 with ``opens_at``; a cancelled lesson without a room is 410.
+- ``POST meeting/``: administrators and staff-role groups.
+- ``GET {id}/``: as for by-lesson; meetings: hosts and school staff, anyone signed in if open.
+- ``POST {id}/close/``: administrators (``is_staff``/superuser), the lesson's teachers, the
+  meeting's hosts. Closing a closed room answers 200 with the room unchanged.
+"""
+
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webinars.api.serializers import RoomSerializer, ZonedDateTimeField, requested_zone
+from webinars.choices import STAFF_ROLE_GROUPS, ClosedReason
+from webinars.models import MAX_LESSON_DURATION, Enrollment, Guardianship, Lesson, Room
+from webinars.services.rooms import (
+    lesson_room_window,
+    meeting_create,
+    room_close,
+    room_ensure_for_lesson,
+    room_window_contains,
+)
+
+
+def _is_admin(user) -> bool:
+    return user.is_staff or user.is_superuser
+
+
+def _is_school_staff(user) -> bool:
+    return _is_admin(user) or user.groups.filter(name__in=STAFF_ROLE_GROUPS).exists()
+
+
+def _teaches(user, lesson: Lesson) -> bool:
+    return lesson.teacher_id == user.pk or lesson.co_teachers.filter(pk=user.pk).exists()
+
+
+def _studies_or_parents(user, lesson: Lesson) -> bool:
+    enrolled = Enrollment.objects.filter(subject_id=lesson.subject_id)
+    return (
+        enrolled.filter(student_id=user.pk).exists()
+        or Guardianship.objects.filter(
+            parent_id=user.pk, child_id__in=enrolled.values("student_id")
+        ).exists()
+    )
+
+
+def _may_read_lesson(user, lesson: Lesson) -> bool:
+    return (
+        lesson.is_open
+        or _teaches(user, lesson)
+        or _is_school_staff(user)
+        or _studies_or_parents(user, lesson)
+    )
+
+
+def _may_read_room(user, room: Room) -> bool:
+    if room.lesson_id:
+        return _may_read_lesson(user, room.lesson)
+    page = getattr(room, "meeting_page", None)
+    is_host = page is not None and page.hosts.filter(pk=user.pk).exists()
+    return room.is_open or is_host or _is_school_staff(user)
+
+
+def _may_close(user, room: Room) -> bool:
+    if _is_admin(user):
+        return True
+    if room.lesson_id:
+        return _teaches(user, room.lesson)
+    page = getattr(room, "meeting_page", None)
+    return page is not None and page.hosts.filter(pk=user.pk).exists()
+
+
+def _room_or_404(pk: int) -> Room:
+    room = Room.objects.select_related("lesson__subject", "lesson__teacher").filter(pk=pk).first()
+    if room is None:
+        raise NotFound("No such room.")
+    return room
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class RoomByLessonApi(APIView):
+    """The lesson's room; created inside its window, or ahead of time with ``?force=1``."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("force", bool, description="Create outside the window (teachers)."),
+            OpenApiParameter("tz", str, description="Render times in this zone (default UTC)."),
+        ],
+        responses={200: RoomSerializer},
+    )
+    def get(self, request, lesson_id: int):
+        lesson = get_object_or_404(
+            Lesson.objects.select_related("subject", "teacher"), pk=lesson_id
+        )
+        user = request.user
+        if not _may_read_lesson(user, lesson):
+            raise PermissionDenied("You have no role in this lesson.")
+        room = Room.objects.filter(lesson_id=lesson.pk).first()
+        if room is None:
+            if lesson.is_cancelled:
+                return Response(
+                    {"detail": "The lesson is cancelled; it has no room."},
+                    status=status.HTTP_410_GONE,
+                )
+            in_window = room_window_contains(
+                start=lesson.scheduled_start, end=lesson.scheduled_end, now=timezone.now()
+            )
+            if not in_window and not _truthy(request.query_params.get("force")):
+                opens_at = lesson_room_window(lesson=lesson)[0]
+                return Response(
+                    {
+                        "detail": "The room is created when its window opens; "
+                        "the lesson's teacher may create it earlier with force=1.",
+                        "opens_at": opens_at.astimezone(requested_zone(request)).isoformat(),
+                    },
+                    status=status.HTTP_409_CONFLICT,
+                )
+            if not in_window and not (_is_admin(user) or _teaches(user, lesson)):
+                raise PermissionDenied(
+                    "Only the lesson's teacher or an administrator may create its room "
+                    "ahead of time (force=1)."
+                )
+            room, _created = room_ensure_for_lesson(lesson=lesson)
+        room.lesson = lesson
+        return Response(RoomSerializer(room, context={"request": request}).data)
+
+
+class MeetingCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    scheduled_start = ZonedDateTimeField()
+    scheduled_end = ZonedDateTimeField()
+    is_open = serializers.BooleanField(default=True)
+
+    def validate(self, attrs):
+        start, end = attrs["scheduled_start"], attrs["scheduled_end"]
+        if end <= start:
+            raise serializers.ValidationError(
+                {"scheduled_end": ["The end must be after the start."]}
+            )
+        if end - start > MAX_LESSON_DURATION:
+            raise serializers.ValidationError(
+                {"scheduled_end": ["A meeting may last at most 12 hours."]}
+            )
+        return attrs
+
+
+class MeetingCreateApi(APIView):
+    """Create a published meeting page (the caller hosts it) and its room."""
+
+    @extend_schema(request=MeetingCreateSerializer, responses={201: RoomSerializer})
+    def post(self, request):
+        if not _is_school_staff(request.user):
+            raise PermissionDenied("Only school staff may create meetings.")
+        serializer = MeetingCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        room = meeting_create(host=request.user, **serializer.validated_data)
+        return Response(
+            RoomSerializer(room, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RoomDetailApi(APIView):
+    """A room's metadata (it names the Jitsi room: only people with a role may read it)."""
+
+    @extend_schema(responses={200: RoomSerializer})
+    def get(self, request, pk: int):
+        room = _room_or_404(pk)
+        if not _may_read_room(request.user, room):
+            raise PermissionDenied("You have no role in this room.")
+        return Response(RoomSerializer(room, context={"request": request}).data)
+
+
+class RoomCloseApi(APIView):
+    """Close a room now (``closed_reason=forced``); the running recording waits for its file."""
+
+    @extend_schema(request=None, responses={200: RoomSerializer})
+    def post(self, request, pk: int):
+        room = _room_or_404(pk)
+        if not _may_close(request.user, room):
+            if not _may_read_room(request.user, room):
+                raise PermissionDenied("You have no role in this room.")
+            raise PermissionDenied("Only administrators and the room's moderators may close it.")
+        room = room_close(room=room, reason=ClosedReason.FORCED)
+        return Response(RoomSerializer(room, context={"request": request}).data)
+
+
+urlpatterns = [
+    path("rooms/by-lesson/<int:lesson_id>/", RoomByLessonApi.as_view(), name="api-room-by-lesson"),
+    path("rooms/meeting/", MeetingCreateApi.as_view(), name="api-room-meeting"),
+    path("rooms/<int:pk>/", RoomDetailApi.as_view(), name="api-room-detail"),
+    path("rooms/<int:pk>/close/", RoomCloseApi.as_view(), name="api-room-close"),
+]

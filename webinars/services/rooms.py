@@ -1,17 +1,70 @@
-"""Writes on rooms: creating a lesson's one room, opening and closing it (SPEC §3)."""
+"""Writes on rooms: a lesson's one room, opening and closing it, and the scheduler tick (SPEC §3).
+
+The tick (:func:`maintain_rooms`) is built so that several clusters and web workers may run it at
+once: creation relies on the database's unique lesson column (``ON CONFLICT DO NOTHING``), and
+transitions lock the due rows with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two ticks
+never transition the same room twice. SQLite serialises writers, so there the lock clause is
+simply left out. Every query of the tick is a bounded range on an indexed column: the cost
+follows the number of rooms due, not the size of the timetable.
+"""
 
 import logging
-from datetime import datetime
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from webinars import jitsi
 from webinars.choices import ClosedReason, RecordingStatus, RoomStatus, RoomType
-from webinars.models import Lesson, Recording, Room
+from webinars.models import (
+    MAX_LESSON_DURATION,
+    Heartbeat,
+    Lesson,
+    Recording,
+    Room,
+    random_token,
+)
 
 logger = logging.getLogger("webinars.rooms")
+
+UNCLOSED = (RoomStatus.SCHEDULED, RoomStatus.OPEN)
+
+
+def _lead() -> timedelta:
+    return timedelta(minutes=settings.ROOM_OPEN_LEAD_MIN)
+
+
+def _grace() -> timedelta:
+    return timedelta(minutes=settings.ROOM_CLOSE_GRACE_MIN)
+
+
+def _horizon() -> timedelta:
+    return timedelta(hours=settings.OPEN_LESSONS_HORIZON_HOURS)
+
+
+def room_window_contains(*, start: datetime, end: datetime, now: datetime) -> bool:
+    """Whether ``now`` lies in ``[start − lead, end + grace)``, the window a room lives in."""
+    return start - _lead() <= now < end + _grace()
+
+
+def lesson_room_window(*, lesson: Lesson) -> tuple[datetime, datetime]:
+    """``(opens, closes)``: when the lesson's room is created/joinable and when it closes."""
+    return lesson.scheduled_start - _lead(), lesson.scheduled_end + _grace()
+
+
+def _locked(queryset):
+    """Row locks that other ticks skip instead of waiting for (PostgreSQL); as-is elsewhere."""
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset
 
 
 def _new_room(**fields) -> Room:
@@ -23,6 +76,16 @@ def _new_room(**fields) -> Room:
     return room
 
 
+def _new_lesson_room(lesson: Lesson) -> Room:
+    return _new_room(
+        type=RoomType.LESSON,
+        lesson=lesson,
+        is_open=lesson.is_open,
+        scheduled_start=lesson.scheduled_start,
+        scheduled_end=lesson.scheduled_end,
+    )
+
+
 def room_ensure_for_lesson(*, lesson: Lesson) -> tuple[Room, bool]:
     """The lesson's room, created if missing; returns ``(room, created)``.
 
@@ -32,13 +95,7 @@ def room_ensure_for_lesson(*, lesson: Lesson) -> tuple[Room, bool]:
     existing = Room.objects.filter(lesson_id=lesson.pk).first()
     if existing is not None:
         return existing, False
-    room = _new_room(
-        type=RoomType.LESSON,
-        lesson=lesson,
-        is_open=lesson.is_open,
-        scheduled_start=lesson.scheduled_start,
-        scheduled_end=lesson.scheduled_end,
-    )
+    room = _new_lesson_room(lesson)
     try:
         with transaction.atomic():
             room.save()
@@ -48,20 +105,162 @@ def room_ensure_for_lesson(*, lesson: Lesson) -> tuple[Room, bool]:
     return room, True
 
 
+def room_ensure_for_meeting(*, page) -> Room:
+    """The MeetingPage's MEETING room, created on first publish and kept in step afterwards.
+
+    Title, openness and schedule follow the page while the room is not CLOSED; a closed
+    meeting's room keeps its history. The page row is updated with ``.update()`` so that the
+    call is safe from inside Wagtail's ``page_published`` signal (no new revision, no recursion).
+    """
+    from webinars.pages import MeetingPage
+
+    with transaction.atomic():
+        locked = MeetingPage.objects.select_for_update().only("pk", "room").get(pk=page.pk)
+        room_id = page.room_id or locked.room_id
+        room = Room.objects.filter(pk=room_id).first() if room_id else None
+        if room is None:
+            room = _new_room(
+                type=RoomType.MEETING,
+                title=page.title[:200],
+                is_open=page.is_open,
+                scheduled_start=page.scheduled_start,
+                scheduled_end=page.scheduled_end,
+            )
+            room.full_clean()
+            room.save()
+            logger.info("room created room=%s meeting_page=%s", room.pk, page.pk)
+        elif room.status != RoomStatus.CLOSED:
+            changed = {
+                "title": page.title[:200],
+                "is_open": page.is_open,
+                "scheduled_start": page.scheduled_start,
+                "scheduled_end": page.scheduled_end,
+            }
+            changed = {k: v for k, v in changed.items() if getattr(room, k) != v}
+            if changed:
+                for name, value in changed.items():
+                    setattr(room, name, value)
+                room.save(update_fields=[*changed, "updated_at"])
+                logger.info(
+                    "room updated room=%s meeting_page=%s fields=%s",
+                    room.pk,
+                    page.pk,
+                    ",".join(sorted(changed)),
+                )
+        if locked.room_id != room.pk:
+            MeetingPage.objects.filter(pk=page.pk).update(room=room)
+        page.room = room
+    return room
+
+
+def _meeting_index():
+    """The MeetingIndexPage, made under the site's root HomePage the first time it is needed."""
+    from wagtail.models import Site
+
+    from webinars.pages import MeetingIndexPage
+
+    index = MeetingIndexPage.objects.first()
+    if index is not None:
+        return index
+    site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
+    if site is None:
+        raise ValidationError(_("The site has no root page to put meetings under."))
+    index = MeetingIndexPage(title=_("Meetings"), slug="meetings")
+    site.root_page.specific.add_child(instance=index)
+    index.save_revision().publish()
+    logger.info("meeting index created page=%s", index.pk)
+    return index
+
+
+def meeting_create(
+    *,
+    host,
+    title: str,
+    scheduled_start: datetime,
+    scheduled_end: datetime,
+    is_open: bool = True,
+) -> Room:
+    """A published MeetingPage hosted by ``host``, and its room (made by the publish signal).
+
+    Going through a real page keeps API-made meetings editable in the Wagtail admin like any
+    other, with a revision history and the same public page.
+    """
+    from webinars.pages import MeetingPage
+
+    base = slugify(title, allow_unicode=True)[:40] or "meeting"
+    with transaction.atomic():
+        index = _meeting_index()
+        page = MeetingPage(
+            title=title,
+            slug=f"{base}-{random_token(4)}",
+            scheduled_start=scheduled_start,
+            scheduled_end=scheduled_end,
+            is_open=is_open,
+            owner=host,
+        )
+        page.hosts = [host]
+        index.add_child(instance=page)
+        # The API already decided the caller may create meetings (staff), not Wagtail roles.
+        page.save_revision(user=host).publish(user=host, skip_permission_checks=True)
+        room = room_ensure_for_meeting(page=page)
+    logger.info("meeting created page=%s room=%s host=%s", page.pk, room.pk, host.pk)
+    return room
+
+
+def _start_recordings(room_ids: list[int], now: datetime) -> None:
+    """The latest recording of each opened room goes IN_PROGRESS (a new row when none is open).
+
+    Bulk over many rooms: one read of their recordings, one insert, one update.
+    """
+    latest: dict[int, tuple[int, str, str]] = {}
+    rows = (
+        Recording.objects.filter(room_id__in=room_ids)
+        .order_by("created_at", "id")
+        .values_list("room_id", "id", "status", "file")
+    )
+    for room_id, rec_id, rec_status, rec_file in rows:
+        latest[room_id] = (rec_id, rec_status, rec_file)
+    new_rows, resumed = [], []
+    for room_id in room_ids:
+        rec = latest.get(room_id)
+        if rec is None or rec[1] in (RecordingStatus.READY, RecordingStatus.FAILED):
+            new_rows.append(
+                Recording(room_id=room_id, status=RecordingStatus.IN_PROGRESS, started_at=now)
+            )
+        elif rec[1] == RecordingStatus.PENDING and not rec[2]:
+            resumed.append(rec[0])
+    if new_rows:
+        Recording.objects.bulk_create(new_rows)
+    if resumed:
+        Recording.objects.filter(id__in=resumed).update(
+            status=RecordingStatus.IN_PROGRESS, updated_at=now
+        )
+        Recording.objects.filter(id__in=resumed, started_at__isnull=True).update(started_at=now)
+
+
+def _stop_recordings(room_ids: list[int], now: datetime) -> None:
+    """IN_PROGRESS recordings of closed rooms wait for their file (PENDING)."""
+    Recording.objects.filter(room_id__in=room_ids, status=RecordingStatus.IN_PROGRESS).update(
+        status=RecordingStatus.PENDING, ended_at=now, updated_at=now
+    )
+
+
 def room_open(*, room: Room, now: datetime | None = None) -> Room:
-    """SCHEDULED → OPEN; the room's latest recording goes IN_PROGRESS."""
+    """SCHEDULED → OPEN; the room's latest recording goes IN_PROGRESS.
+
+    The row is locked first, so a concurrent tick or request cannot open it twice; opening an
+    OPEN or CLOSED room changes nothing.
+    """
     now = now or timezone.now()
     with transaction.atomic():
+        current = Room.objects.select_for_update().get(pk=room.pk)
+        if current.status != RoomStatus.SCHEDULED:
+            _refresh(room, current)
+            return room
         room.status = RoomStatus.OPEN
         room.started_at = now
         room.save(update_fields=["status", "started_at", "updated_at"])
-        recording = room.recordings.order_by("-created_at", "-id").first()
-        if recording is None or recording.status in (RecordingStatus.READY, RecordingStatus.FAILED):
-            Recording.objects.create(room=room, status=RecordingStatus.IN_PROGRESS, started_at=now)
-        elif recording.status == RecordingStatus.PENDING and recording.file == "":
-            recording.status = RecordingStatus.IN_PROGRESS
-            recording.started_at = recording.started_at or now
-            recording.save(update_fields=["status", "started_at", "updated_at"])
+        _start_recordings([room.pk], now)
     logger.info("room opened room=%s lesson=%s", room.pk, room.lesson_id)
     return room
 
@@ -69,15 +268,299 @@ def room_open(*, room: Room, now: datetime | None = None) -> Room:
 def room_close(
     *, room: Room, reason: str = ClosedReason.ENDED, now: datetime | None = None
 ) -> Room:
-    """→ CLOSED; an IN_PROGRESS recording becomes PENDING (waiting for the file)."""
+    """→ CLOSED; an IN_PROGRESS recording becomes PENDING (waiting for the file).
+
+    Idempotent: closing a CLOSED room keeps its original time and reason.
+    """
     now = now or timezone.now()
     with transaction.atomic():
+        current = Room.objects.select_for_update().get(pk=room.pk)
+        if current.status == RoomStatus.CLOSED:
+            _refresh(room, current)
+            return room
         room.status = RoomStatus.CLOSED
         room.ended_at = now
         room.closed_reason = reason
         room.save(update_fields=["status", "ended_at", "closed_reason", "updated_at"])
-        room.recordings.filter(status=RecordingStatus.IN_PROGRESS).update(
-            status=RecordingStatus.PENDING, ended_at=now, updated_at=now
-        )
+        _stop_recordings([room.pk], now)
     logger.info("room closed room=%s lesson=%s reason=%s", room.pk, room.lesson_id, reason)
     return room
+
+
+def _refresh(room: Room, current: Room) -> None:
+    for name in ("status", "started_at", "ended_at", "closed_reason", "updated_at"):
+        setattr(room, name, getattr(current, name))
+
+
+# --- Lesson edits -------------------------------------------------------------------------
+
+
+def room_follow_lesson(*, lesson: Lesson, now: datetime | None = None) -> Room | None:
+    """Keep the lesson's room in step after the lesson was saved (SPEC §2 rules).
+
+    Cancelled → the room closes with reason ``cancelled``. Rescheduled → an unclosed room moves
+    with it (back to SCHEDULED when its new start lies in the future). Un-cancelled while its
+    window has not passed → the room is SCHEDULED again. A room closed for any other reason keeps
+    its history.
+    """
+    now = now or timezone.now()
+    room = Room.objects.filter(lesson_id=lesson.pk).first()
+    if room is None:
+        return None
+    if lesson.is_cancelled:
+        if room.status != RoomStatus.CLOSED:
+            room_close(room=room, reason=ClosedReason.CANCELLED, now=now)
+        return room
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        revivable = (
+            room.status == RoomStatus.CLOSED
+            and room.closed_reason == ClosedReason.CANCELLED
+            and now < lesson.scheduled_end + _grace()
+        )
+        if room.status == RoomStatus.CLOSED and not revivable:
+            return room
+        fields = {
+            "scheduled_start": lesson.scheduled_start,
+            "scheduled_end": lesson.scheduled_end,
+            "is_open": lesson.is_open,
+        }
+        if revivable or (room.status == RoomStatus.OPEN and lesson.scheduled_start > now):
+            fields.update(
+                status=RoomStatus.SCHEDULED, started_at=None, ended_at=None, closed_reason=""
+            )
+        changed = {k: v for k, v in fields.items() if getattr(room, k) != v}
+        if not changed:
+            return room
+        for name, value in changed.items():
+            setattr(room, name, value)
+        room.save(update_fields=[*changed, "updated_at"])
+    logger.info(
+        "room rescheduled room=%s lesson=%s start=%s end=%s status=%s",
+        room.pk,
+        lesson.pk,
+        room.scheduled_start.isoformat(),
+        room.scheduled_end.isoformat(),
+        room.status,
+    )
+    return room
+
+
+def lesson_delete(*, lesson: Lesson) -> None:
+    """Delete a lesson with its room and unfinished recordings; refuse if a recording is READY.
+
+    Recordings are PROTECTed by the database: a READY file must never disappear because someone
+    tidied the timetable. Files of non-READY recordings are removed from storage too.
+    """
+    room = Room.objects.filter(lesson_id=lesson.pk).first()
+    if room is not None and room.recordings.filter(status=RecordingStatus.READY).exists():
+        raise ValidationError(
+            _(
+                "“%(lesson)s” cannot be deleted: its room has a finished recording. "
+                "Cancel the lesson instead, or delete the recording first."
+            )
+            % {"lesson": lesson.title}
+        )
+    with transaction.atomic():
+        if room is not None:
+            for recording in room.recordings.all():
+                if recording.file:
+                    recording.file.delete(save=False)
+                recording.delete()
+        lesson_id = lesson.pk
+        lesson.delete()
+    logger.info("lesson deleted lesson=%s room=%s", lesson_id, room.pk if room else None)
+
+
+# --- The scheduler tick -------------------------------------------------------------------
+
+
+@dataclass
+class TickResult:
+    """What one tick did; ``as_dict()`` is what the django-q2 task stores as its result."""
+
+    now: datetime
+    created: list[int] = field(default_factory=list)
+    opened: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    duration_ms: float = 0.0
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["now"] = self.now.isoformat()
+        data["counts"] = self.counts()
+        return data
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": len(self.created),
+            "opened": len(self.opened),
+            "closed": len(self.closed),
+        }
+
+    def summary(self) -> str:
+        c = self.counts()
+        return (
+            f"tick at {self.now.isoformat()}: created {c['created']}, opened {c['opened']}, "
+            f"closed {c['closed']} in {self.duration_ms:.1f} ms"
+        )
+
+
+def _create_due_lesson_rooms(now: datetime, batch: int) -> list[int]:
+    """Rooms for lessons whose window has begun, and open lessons inside the horizon.
+
+    The range on ``scheduled_start`` is bounded on both sides (a lesson lasts ≤ 12 h), so the
+    query walks only the index entries of lessons that could be due.
+    """
+    lead, grace = _lead(), _grace()
+    in_window = Q(
+        scheduled_start__gt=now - grace - MAX_LESSON_DURATION,
+        scheduled_start__lte=now + lead,
+        scheduled_end__gt=now - grace,
+    )
+    open_ahead = Q(is_open=True, scheduled_start__gt=now, scheduled_start__lte=now + _horizon())
+    created: list[int] = []
+    while True:
+        lessons = list(
+            Lesson.objects.filter(in_window | open_ahead, is_cancelled=False, room__isnull=True)
+            .order_by()
+            .only("id", "is_open", "scheduled_start", "scheduled_end")[:batch]
+        )
+        if not lessons:
+            return created
+        rooms = [_new_lesson_room(lesson) for lesson in lessons]
+        # A room made meanwhile by a request or another tick wins; ours is dropped silently.
+        Room.objects.bulk_create(rooms, ignore_conflicts=True)
+        ours = Room.objects.filter(
+            lesson_id__in=[lesson.pk for lesson in lessons],
+            jitsi_room__in=[room.jitsi_room for room in rooms],
+        ).values_list("id", "lesson_id")
+        for room_id, lesson_id in ours:
+            logger.info("room created room=%s lesson=%s", room_id, lesson_id)
+            created.append(room_id)
+        if len(lessons) < batch:
+            return created
+
+
+def _create_due_meeting_rooms(now: datetime) -> list[int]:
+    """A safety net: live MeetingPages inside their horizon whose room was never made."""
+    from webinars.pages import MeetingPage
+
+    pages = MeetingPage.objects.live().filter(
+        room__isnull=True,
+        scheduled_end__gt=now - _grace(),
+        scheduled_start__lte=now + max(_horizon(), _lead()),
+    )
+    return [room_ensure_for_meeting(page=page).pk for page in pages]
+
+
+def _transition(queryset, batch: int, apply) -> list[int]:
+    """Lock a batch of due rooms (skipping rows another tick holds), apply, repeat until done."""
+    done: list[int] = []
+    while True:
+        # Its own transaction when run by the cluster; no savepoint inside a caller's one.
+        with transaction.atomic(savepoint=False):
+            rows = list(
+                _locked(queryset.order_by()).values_list("id", "lesson_id", "lesson__is_cancelled")[
+                    :batch
+                ]
+            )
+            if rows:
+                apply(rows)
+        done.extend(row[0] for row in rows)
+        if len(rows) < batch:
+            return done
+
+
+def _open_due_rooms(now: datetime, batch: int) -> list[int]:
+    due = Room.objects.filter(
+        status=RoomStatus.SCHEDULED,
+        auto_manage=True,
+        scheduled_start__lte=now,
+        scheduled_end__gt=now - _grace(),
+    )
+    opened: list[int] = []
+
+    def apply(rows):
+        cancelled = [row for row in rows if row[2]]
+        if cancelled:
+            _close_rows(cancelled, now, ClosedReason.CANCELLED)
+        rows = [row for row in rows if not row[2]]
+        ids = [row[0] for row in rows]
+        Room.objects.filter(id__in=ids).update(
+            status=RoomStatus.OPEN, started_at=now, updated_at=now
+        )
+        _start_recordings(ids, now)
+        for room_id, lesson_id, _cancelled in rows:
+            logger.info("room opened room=%s lesson=%s", room_id, lesson_id)
+        opened.extend(ids)
+
+    _transition(due, batch, apply)
+    return opened
+
+
+def _close_rows(rows: Iterable[tuple], now: datetime, reason: str) -> list[int]:
+    rows = list(rows)
+    ids = [row[0] for row in rows]
+    Room.objects.filter(id__in=ids).update(
+        status=RoomStatus.CLOSED, ended_at=now, closed_reason=reason, updated_at=now
+    )
+    _stop_recordings(ids, now)
+    for room_id, lesson_id, *_rest in rows:
+        logger.info("room closed room=%s lesson=%s reason=%s", room_id, lesson_id, reason)
+    return ids
+
+
+def _close_due_rooms(now: datetime, batch: int) -> list[int]:
+    due = Room.objects.filter(
+        status__in=UNCLOSED, auto_manage=True, scheduled_end__lte=now - _grace()
+    )
+    closed: list[int] = []
+
+    def apply(rows):
+        cancelled = [row for row in rows if row[2]]
+        ended = [row for row in rows if not row[2]]
+        if cancelled:
+            closed.extend(_close_rows(cancelled, now, ClosedReason.CANCELLED))
+        if ended:
+            closed.extend(_close_rows(ended, now, ClosedReason.ENDED))
+
+    _transition(due, batch, apply)
+    return closed
+
+
+def _beat(result: TickResult) -> None:
+    from webinars.selectors import SCHEDULER_HEARTBEAT
+
+    beat_at = timezone.now()
+    details = {"tick_now": result.now.isoformat(), **result.counts()}
+    details["duration_ms"] = round(result.duration_ms, 1)
+    if not Heartbeat.objects.filter(name=SCHEDULER_HEARTBEAT).update(
+        beat_at=beat_at, details=details
+    ):
+        try:
+            with transaction.atomic():
+                Heartbeat.objects.create(name=SCHEDULER_HEARTBEAT, beat_at=beat_at, details=details)
+        except IntegrityError:
+            Heartbeat.objects.filter(name=SCHEDULER_HEARTBEAT).update(
+                beat_at=beat_at, details=details
+            )
+
+
+def maintain_rooms(*, now: datetime | None = None) -> TickResult:
+    """One scheduler tick: create, open and close every room that is due at ``now``.
+
+    Idempotent and catching up: after downtime the same tick closes rooms overdue by hours and
+    opens/creates whatever is due now (a room whose whole window passed unseen is closed without
+    being opened). Rooms with ``auto_manage=False`` are left alone; cancelled lessons get no room.
+    """
+    started = time.perf_counter()
+    now = now or timezone.now()
+    batch = max(1, settings.MAINTAIN_BATCH_SIZE)
+    result = TickResult(now=now)
+    result.created = _create_due_lesson_rooms(now, batch) + _create_due_meeting_rooms(now)
+    result.opened = _open_due_rooms(now, batch)
+    result.closed = _close_due_rooms(now, batch)
+    result.duration_ms = (time.perf_counter() - started) * 1000
+    _beat(result)
+    return result

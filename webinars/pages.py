@@ -27,6 +27,27 @@ class OpenLessonsPage(Page):
     class Meta:
         verbose_name = _("open lessons page")
 
+    def get_context(self, request, *args, **kwargs):
+        """Live now / next 48 h / recent recordings, narrowed by the GET filter form.
+
+        A constant handful of queries whatever the timetable's size (see the selector).
+        """
+        from webinars.models import Subject
+        from webinars.selectors import open_lessons_listing
+        from webinars.views import LessonFilterForm
+
+        context = super().get_context(request, *args, **kwargs)
+        subjects = list(Subject.objects.all())
+        form = LessonFilterForm(request.GET or None, subjects=subjects)
+        form.is_valid()  # an invalid field is shown and ignored; the valid one still filters
+        cleaned = getattr(form, "cleaned_data", {})
+        subject, day = cleaned.get("subject"), cleaned.get("day")
+        listing = open_lessons_listing(
+            subject_id=subject.pk if subject else None, day=day, subjects=subjects
+        )
+        context.update(filter_form=form, listing=listing, filtered=bool(subject or day))
+        return context
+
 
 class MeetingIndexPage(Page):
     """Groups the public meetings (parent meetings, assemblies)."""
@@ -113,3 +134,14 @@ class MeetingPage(Page):
             and self.scheduled_end <= self.scheduled_start
         ):
             raise ValidationError({"scheduled_end": _("The end must be after the start.")})
+
+    def get_context(self, request, *args, **kwargs):
+        """The page's content plus the same join block as ``/join/<slug>/``."""
+        from webinars.views import join_block_context
+
+        context = super().get_context(request, *args, **kwargs)
+        room = self.room if self.room_id else None
+        if room is not None and room.is_open:
+            context.update(join_block_context(request=request, room=room))
+        context["meeting_room"] = room
+        return context

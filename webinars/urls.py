@@ -1,4 +1,12 @@
-"""Public HTML views (SPEC §6)."""
+"""Public HTML views (SPEC §6), included at "" before Wagtail's catch-all."""
+
+from django.urls import path
+
+from webinars import views
 
 app_name = "webinars"
-urlpatterns: list = []
+urlpatterns = [
+    path("join/<str:slug>/", views.public_join, name="join"),
+    path("my/", views.my_lessons, name="my"),
+    path("my/join/<int:lesson_id>/", views.my_join, name="my-join"),
+]

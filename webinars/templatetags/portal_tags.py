@@ -1,0 +1,80 @@
+"""Template helpers of the public site: times in the school's zone, the main navigation."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import get_language
+
+register = template.Library()
+
+NAV_CACHE_SECONDS = 300
+
+
+def _local(value: datetime) -> datetime:
+    return timezone.localtime(value, timezone=ZoneInfo(settings.TIME_ZONE))
+
+
+@register.simple_tag
+def school_time_range(start: datetime, end: datetime, with_date: bool = True) -> str:
+    """``<time>`` elements for "Mon 23 November, 10:00–10:45 Europe/Amsterdam".
+
+    The zone is always named: parents abroad must not guess which 10:00 it is.
+    """
+    begin, finish = _local(start), _local(end)
+    day = formats.date_format(begin, "D j E") + ", " if with_date else ""
+    end_text = formats.time_format(finish, "H:i")
+    if finish.date() != begin.date():
+        end_text = formats.date_format(finish, "D j E") + ", " + end_text
+    return format_html(
+        '<time datetime="{}">{}{}</time>–<time datetime="{}">{}</time> {}',
+        begin.isoformat(),
+        day,
+        formats.time_format(begin, "H:i"),
+        finish.isoformat(),
+        end_text,
+        settings.TIME_ZONE,
+    )
+
+
+@register.simple_tag
+def school_time(value: datetime, with_date: bool = True) -> str:
+    """One instant in the school's zone, zone named: "Mon 23 November, 09:45 Europe/Amsterdam"."""
+    local = _local(value)
+    text = formats.time_format(local, "H:i")
+    if with_date:
+        text = formats.date_format(local, "D j E") + ", " + text
+    return format_html(
+        '<time datetime="{}">{} {}</time>', local.isoformat(), text, settings.TIME_ZONE
+    )
+
+
+@register.simple_tag
+def site_pages() -> dict:
+    """URLs of the open-lessons page and the meeting index (cached; pages rarely move)."""
+    key = "portal:nav-pages"
+    urls = cache.get(key)
+    if urls is None:
+        from webinars.pages import MeetingIndexPage, OpenLessonsPage
+
+        urls = {}
+        for name, model in (("open_lessons", OpenLessonsPage), ("meetings", MeetingIndexPage)):
+            page = model.objects.live().first()
+            urls[name] = page.url if page is not None else None
+        cache.set(key, urls, NAV_CACHE_SECONDS)
+    return urls
+
+
+@register.simple_tag
+def current_language_code() -> str:
+    return get_language() or settings.LANGUAGE_CODE
+
+
+@register.filter
+def as_minutes(seconds: int | None) -> int:
+    """Whole minutes, at least one, of a duration in seconds."""
+    return max(1, round((seconds or 0) / 60))

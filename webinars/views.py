@@ -1,0 +1,373 @@
+"""Public HTML views (SPEC §6): the guest join page ``/join/<slug>/`` and "My lessons" ``/my/``.
+
+Thin: parse the form, call one selector or service, render. Joining works without JavaScript:
+a successful POST answers 302 to the Jitsi URL; a refusal re-renders the page with the reason
+in words, in the visitor's language. Only the moderator's join renders a page with script: the
+embedded room that starts file recording when the conference starts (SPEC §5).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.throttling import SimpleRateThrottle
+
+from webinars.choices import ClosedReason, JoinRole, RoomStatus
+from webinars.models import CalendarToken, Lesson, Room, Subject
+from webinars.selectors import (
+    lessons_for_user,
+    room_for_public_page,
+    room_latest_ready_recording,
+    room_people,
+)
+from webinars.services.joins import JoinRefused, room_join_public, room_join_user
+from webinars.services.rooms import room_ensure_for_lesson
+
+# --- Forms ------------------------------------------------------------------------------------
+
+
+class GuestJoinForm(forms.Form):
+    display_name = forms.CharField(
+        label=gettext_lazy("Your name"),
+        max_length=64,
+        required=False,
+        help_text=gettext_lazy(
+            "Shown to the teacher and the other participants. Leave empty to appear as Guest."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    def __init__(self, *args, signed_in: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if signed_in:
+            del self.fields["display_name"]
+
+
+class LessonFilterForm(forms.Form):
+    """The open-lessons page's GET filter: subject and day (in the school's zone)."""
+
+    subject = forms.ChoiceField(
+        label=gettext_lazy("Subject"),
+        required=False,
+        error_messages={"invalid_choice": gettext_lazy("Choose a subject from the list.")},
+    )
+    day = forms.DateField(
+        label=gettext_lazy("Day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": gettext_lazy("Enter a date like 2026-09-01.")},
+    )
+
+    def __init__(self, *args, subjects=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The choices come from the list the page already loaded: no query of their own.
+        self._subjects = {str(subject.pk): subject for subject in subjects}
+        self.fields["subject"].choices = [("", _("All subjects"))] + [
+            (key, subject.name) for key, subject in self._subjects.items()
+        ]
+
+    def clean_subject(self) -> Subject | None:
+        return self._subjects.get(self.cleaned_data["subject"])
+
+
+# --- Throttle for the HTML join form ----------------------------------------------------------
+
+
+class GuestJoinThrottle(SimpleRateThrottle):
+    """Per-IP limit on guest joins, sharing the API's ``public_join_ip`` rate and counter."""
+
+    scope = "public_join_ip"
+    cache_format = "throttle_%(scope)s_%(ident)s"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address, honouring ``NUM_PROXIES`` like DRF's throttles do."""
+    return GuestJoinThrottle().get_ident(request)
+
+
+# --- The join block: shared by /join/<slug>/ and MeetingPage ----------------------------------
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Where the room stands for a visitor: ``upcoming`` (with ``opens_at``), ``soon`` (the
+    window is open but the lesson has not started), ``live``, ``ended`` or ``cancelled``."""
+
+    name: str
+    opens_at: datetime | None = None
+
+    @property
+    def joinable(self) -> bool:
+        return self.name in {"soon", "live"}
+
+
+def room_phase(*, room: Room, now: datetime | None = None) -> Phase:
+    now = now or timezone.now()
+    cancelled = room.closed_reason == ClosedReason.CANCELLED or (
+        room.lesson_id is not None and room.lesson.is_cancelled
+    )
+    if cancelled:
+        return Phase("cancelled")
+    if room.status == RoomStatus.CLOSED or now >= room.window_end:
+        return Phase("ended")
+    if room.status == RoomStatus.OPEN or now >= room.scheduled_start:
+        return Phase("live")
+    if now >= room.window_start:
+        return Phase("soon")
+    return Phase("upcoming", opens_at=room.window_start)
+
+
+def local_time(value: datetime) -> str:
+    """``value`` as HH:MM in the school's zone, with the zone named (e.g. "09:45 Europe/…")."""
+    local = timezone.localtime(value, timezone=_school_zone())
+    return f"{formats.time_format(local, 'H:i')} {settings.TIME_ZONE}"
+
+
+def _school_zone():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def refusal_message(refusal) -> str:
+    """A join refusal in words, in the visitor's language (never the API's raw JSON)."""
+    code = getattr(refusal, "status_code", 400)
+    opens_at = getattr(refusal, "opens_at", None)
+    if code == 409:
+        if opens_at:
+            local = timezone.localtime(opens_at, timezone=_school_zone())
+            when = formats.date_format(local, "j E, H:i")
+            return _("The room is not open yet. It opens on %(when)s (%(zone)s).") % {
+                "when": when,
+                "zone": settings.TIME_ZONE,
+            }
+        return _("The room is not open yet.")
+    if code == 410:
+        if getattr(refusal, "rule", "") == "lesson_cancelled":
+            return _("This lesson was cancelled.")
+        return _("This session has ended and its room is closed.")
+    if code == 429:
+        return _("Too many join attempts from your network. Please wait a minute and try again.")
+    if code == 403:
+        return _("You may not join this room.")
+    if code == 404:
+        return _("This link is not valid (any more).")
+    return _("Joining failed. Please try again.")
+
+
+def join_block_context(
+    *,
+    request: HttpRequest,
+    room: Room,
+    form: GuestJoinForm | None = None,
+    error: str = "",
+    now: datetime | None = None,
+) -> dict:
+    """Everything ``includes/join_block.html`` shows: people, time, phase, form, recording."""
+    from webinars.recordings import recording_public_url
+
+    signed_in = request.user.is_authenticated
+    recording = room_latest_ready_recording(room=room)
+    video_url = None
+    if recording is not None:
+        video_url = recording_public_url(
+            recording=recording, user=request.user if signed_in else None
+        )
+    return {
+        "room": room,
+        "people": room_people(room=room),
+        "phase": room_phase(room=room, now=now),
+        "form": form or GuestJoinForm(signed_in=signed_in),
+        "join_error": error,
+        "recording": recording,
+        "video_url": video_url,
+        "join_action": reverse("webinars:join", kwargs={"slug": room.public_slug}),
+    }
+
+
+# --- /join/<slug>/ ----------------------------------------------------------------------------
+
+
+@never_cache
+def public_join(request: HttpRequest, slug: str) -> HttpResponse:
+    """An open lesson's or open meeting's public page; POST joins (guest, or the signed-in
+    user with their own role) and redirects to Jitsi."""
+    room = room_for_public_page(slug=slug)
+    if room is None:
+        return render(request, "webinars/not_found.html", status=404)
+    signed_in = request.user.is_authenticated
+    data = request.POST if request.method == "POST" else None
+    form = GuestJoinForm(data, signed_in=signed_in)
+    error, status_code = "", 200
+    if request.method == "POST":
+        if not GuestJoinThrottle().allow_request(request, None):
+            error, status_code = refusal_message(_Refusal(429)), 429
+        elif form.is_valid():
+            outcome = _join(request=request, room=room, form=form)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            error, status_code = outcome
+        if form.errors and status_code == 200:
+            status_code = 400
+    context = join_block_context(request=request, room=room, form=form, error=error)
+    return render(request, "webinars/join_page.html", context, status=status_code)
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    status_code: int
+    rule: str = ""
+    opens_at: datetime | None = None
+
+
+def _join(
+    *, request: HttpRequest, room: Room, form: GuestJoinForm
+) -> HttpResponse | tuple[str, int]:
+    """Join through the joins service: a response on success, else (error in words, status)."""
+    ip = client_ip(request)
+    try:
+        if request.user.is_authenticated:
+            result = room_join_user(room=room, user=request.user, ip=ip)
+        else:
+            result = room_join_public(
+                slug=room.public_slug, display_name=form.cleaned_data["display_name"], ip=ip
+            )
+    except JoinRefused as refusal:
+        return refusal_message(refusal), refusal.status_code
+    except (DjangoValidationError, ApiValidationError) as exc:
+        field = "display_name" if "display_name" in form.fields else None
+        for message in _display_name_errors(exc):
+            form.add_error(field, message)
+        return "", 400
+    return _after_join(request=request, result=result)
+
+
+def _display_name_errors(exc) -> list[str]:
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return [m for msgs in exc.message_dict.values() for m in msgs]
+        return list(exc.messages)
+    detail = exc.detail
+    if isinstance(detail, dict):
+        return [
+            str(m) for msgs in detail.values() for m in (msgs if isinstance(msgs, list) else [msgs])
+        ]
+    return [str(m) for m in (detail if isinstance(detail, list) else [detail])]
+
+
+def _after_join(*, request: HttpRequest, result) -> HttpResponse:
+    """Moderators get the embedded room (it starts the recording); everyone else goes to
+    Jitsi directly with a 302."""
+    if result.you_are == JoinRole.MODERATOR:
+        response = render(request, "webinars/room_embed.html", embed_context(result=result))
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+    return redirect(result.join_url)
+
+
+def embed_context(*, result) -> dict:
+    """Split the join URL into what ``JitsiMeetExternalAPI`` wants: domain, room, token.
+
+    Works for both self-hosted (``https://d/room``) and JaaS (``https://8x8.vc/AppID/room``,
+    whose roomName is ``AppID/room`` and whose script lives under the AppID).
+    """
+    parts = urlsplit(result.join_url)
+    room_path = parts.path.lstrip("/")
+    prefix = room_path.rsplit("/", 1)[0] + "/" if "/" in room_path else ""
+    jwt = parse_qs(parts.query).get("jwt", [""])[0]
+    return {
+        "room": result.room,
+        "join_url": result.join_url,
+        "jitsi_domain": parts.netloc,
+        "jitsi_room_name": room_path,
+        "jitsi_jwt": jwt,
+        "external_api_url": f"https://{parts.netloc}/{prefix}external_api.js",
+        "expires_at": result.expires_at,
+    }
+
+
+# --- /my/ -------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def my_lessons(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's upcoming lessons (role + Join) and recent past ones with recordings."""
+    from webinars.recordings import recording_public_url
+
+    now = timezone.now()
+    mine = lessons_for_user(user=request.user, now=now)
+    for lesson in mine.past:
+        room = getattr(lesson, "room", None) if _has_room(lesson) else None
+        recordings = getattr(room, "ready_recordings", []) if room else []
+        lesson.videos = [
+            (recording, recording_public_url(recording=recording, user=request.user))
+            for recording in recordings
+        ]
+    for lesson in mine.upcoming:
+        room = lesson.room if _has_room(lesson) else None
+        lesson.phase = room_phase(room=room, now=now) if room else _lesson_phase(lesson, now)
+    context = {
+        "upcoming": mine.upcoming,
+        "past": mine.past,
+        "calendar_url": _calendar_url(request),
+        "now": now,
+    }
+    return render(request, "webinars/my_lessons.html", context)
+
+
+def _has_room(lesson: Lesson) -> bool:
+    try:
+        return lesson.room is not None
+    except Room.DoesNotExist:
+        return False
+
+
+def _lesson_phase(lesson: Lesson, now: datetime) -> Phase:
+    """A lesson whose room the scheduler has not created yet: same rules as a room's."""
+    room = Room(scheduled_start=lesson.scheduled_start, scheduled_end=lesson.scheduled_end)
+    room.lesson = lesson
+    return room_phase(room=room, now=now)
+
+
+def _calendar_url(request: HttpRequest) -> str | None:
+    """The personal iCal subscription (SPEC §6), when the calendar API is installed."""
+    token, _created = CalendarToken.objects.get_or_create(user=request.user)
+    try:
+        path = reverse("api-calendar-personal", kwargs={"token": token.token})
+    except NoReverseMatch:
+        path = f"/api/calendar/{token.token}.ics"
+    return request.build_absolute_uri(path)
+
+
+@require_POST
+@login_required
+def my_join(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """The Join button of /my/: the lesson's room (created if due), then the user's own role."""
+    lesson = get_object_or_404(Lesson.objects.select_related("subject"), pk=lesson_id)
+    room, _created = room_ensure_for_lesson(lesson=lesson)
+    try:
+        result = room_join_user(room=room, user=request.user, ip=client_ip(request))
+    except JoinRefused as refusal:
+        messages.error(request, f"{lesson.title}: {refusal_message(refusal)}")
+        return redirect("webinars:my")
+    return _after_join(request=request, result=result)

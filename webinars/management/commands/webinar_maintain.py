@@ -13,7 +13,7 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from webinars.services.rooms import maintain_rooms
 
@@ -45,7 +45,8 @@ class Command(BaseCommand):
         try:
             while not stop.is_set():
                 began = time.monotonic()
-                close_old_connections()
+                if not connection.in_atomic_block:  # a long-lived loop: drop stale connections
+                    close_old_connections()
                 self._tick()
                 ticks += 1
                 if max_ticks and ticks >= max_ticks:

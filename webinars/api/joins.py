@@ -2,7 +2,11 @@
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -11,7 +15,6 @@ from rest_framework.views import APIView
 
 from webinars.api.serializers import ZonedDateTimeField, requested_zone
 from webinars.api.throttles import PublicJoinIpThrottle, PublicJoinSlugThrottle
-from webinars.choices import JoinRole
 from webinars.models import Room
 from webinars.services.joins import (
     JoinRefused,
@@ -20,10 +23,13 @@ from webinars.services.joins import (
     room_permissions_for,
 )
 
+ROLE_HELP = "moderator, participant or observer (SPEC §4)."
+
 
 class JoinResultSerializer(serializers.Serializer):
     join_url = serializers.CharField(help_text="The Jitsi URL to open, with a fresh token.")
-    you_are = serializers.ChoiceField(choices=JoinRole.choices)
+    # plain strings, not enums: drf-spectacular would name the same choice set twice
+    you_are = serializers.CharField(help_text=ROLE_HELP)
     expires_at = ZonedDateTimeField(help_text="When the token (and so the link) expires.")
 
 
@@ -47,7 +53,7 @@ class PermissionsSerializer(serializers.Serializer):
 
 
 class RoomPermissionsSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=JoinRole.choices, allow_null=True)
+    role = serializers.CharField(allow_null=True, help_text=f"{ROLE_HELP} null: refused.")
     permissions = PermissionsSerializer()
 
 

@@ -1,0 +1,144 @@
+"""Recordings on S3, against moto's S3-compatible server started on 127.0.0.1 by the tests."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from django.core.files.storage import storages
+from django.test import override_settings
+
+from tests.factories import make_lesson, make_room, make_user
+from tests.webinars.test_recordings import FileServer, jibri_file
+from webinars.choices import RecordingStatus, RecordingStorage
+from webinars.models import Recording
+from webinars.recordings import (
+    recording_accept_jibri_file,
+    recording_accept_link,
+    recording_public_url,
+)
+
+BUCKET = "cedar-recordings-test"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """A moto S3 server for the whole session; stopped (by its pid) at the end."""
+    port = _free_port()
+    binary = Path(sys.executable).with_name("moto_server")
+    process = subprocess.Popen(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            requests.get(endpoint, timeout=1)
+            break
+        except requests.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("moto_server did not start") from None
+            time.sleep(0.1)
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=BUCKET)
+    yield endpoint
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_recordings(settings, moto_endpoint):
+    """Point the ``recordings`` storage (and Recording.file, bound at import) at moto."""
+    stores = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": moto_endpoint,
+                "access_key": "testing",
+                "secret_key": "testing",
+                "region_name": "us-east-1",
+                "addressing_style": "path",
+                "signature_version": "s3v4",
+                "querystring_auth": True,
+                "querystring_expire": 600,
+                "file_overwrite": False,
+                "default_acl": None,
+            },
+        },
+    }
+    field = Recording._meta.get_field("file")
+    original = field.storage
+    with override_settings(STORAGES=stores):
+        storages._storages = {}
+        storages._backends = None
+        field.storage = storages["recordings"]
+        try:
+            yield field.storage
+        finally:
+            field.storage = original
+    storages._storages = {}
+    storages._backends = None
+
+
+@pytest.mark.django_db
+def test_jibri_file_is_uploaded_and_served_through_a_signed_url(s3_recordings, moto_endpoint):
+    lesson = make_lesson()
+    room = make_room(lesson)
+    source = jibri_file("s3sess/lesson.mp4", b"s3 video bytes")
+
+    recording = recording_accept_jibri_file(room=room, file_path="s3sess/lesson.mp4")
+
+    assert recording.status == RecordingStatus.READY
+    assert recording.storage == RecordingStorage.S3
+    assert not source.exists()
+    signed = recording_public_url(recording=recording, user=lesson.teacher)
+    assert "X-Amz-Signature=" in signed
+    assert "X-Amz-Expires=600" in signed
+    assert requests.get(signed, timeout=10).content == b"s3 video bytes"
+
+    unsigned = f"{moto_endpoint}/{BUCKET}/{recording.file.name}"
+    assert requests.get(unsigned, timeout=10).status_code == 403
+    assert recording_public_url(recording=recording, user=make_user()) is None
+
+
+@pytest.mark.django_db
+def test_downloaded_recording_lands_in_the_bucket(s3_recordings):
+    server = FileServer()
+    try:
+        url = server.route("/jaas.mp4", (200, {}, b"from jaas" * 1000))
+        with override_settings(DEBUG=True, RECORDING_DOWNLOAD_HOSTS=["127.0.0.1"]):
+            recording = recording_accept_link(room=make_room(), url=url)
+    finally:
+        server.close()
+    assert recording.status == RecordingStatus.READY
+    assert s3_recordings.exists(recording.file.name)
+    assert s3_recordings.size(recording.file.name) == len(b"from jaas" * 1000)
+
+
+@pytest.mark.django_db
+def test_open_lesson_recording_url_works_for_anonymous_visitors(s3_recordings):
+    room = make_room(make_lesson(is_open=True))
+    jibri_file("s3open/a.mp4", b"open lesson")
+    recording = recording_accept_jibri_file(room=room, file_path="s3open/a.mp4")
+    url = recording_public_url(recording=recording)
+    assert requests.get(url, timeout=10).content == b"open lesson"

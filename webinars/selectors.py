@@ -128,8 +128,8 @@ def open_lessons_listing(
 ) -> OpenLessonsListing:
     """What the open-lessons page shows: live now, the next 48 h, recent recordings.
 
-    ``day`` is a date in the school's zone and narrows all three lists (a past day finds old
-    recordings). Four queries at most whatever the data size.
+    ``day`` is a date in the school's zone (lessons *starting* that day; DST days are 23 or 25
+    hours long) and narrows all three lists, so a past day finds old recordings. Four queries at most whatever the data size.
     """
     now = now or timezone.now()
     zone = ZoneInfo(settings.TIME_ZONE)
@@ -148,8 +148,8 @@ def open_lessons_listing(
     if day is not None:
         day_start = datetime.combine(day, time.min, tzinfo=zone)
         day_end = day_start + timedelta(days=1)
-        lessons = lessons.filter(scheduled_start__lt=day_end, scheduled_end__gt=day_start)
-        recorded = recorded.filter(scheduled_start__lt=day_end, scheduled_end__gt=day_start)
+        lessons = lessons.filter(scheduled_start__gte=day_start, scheduled_start__lt=day_end)
+        recorded = recorded.filter(scheduled_start__gte=day_start, scheduled_start__lt=day_end)
     rooms = open_lesson_rooms_ensure(lessons=list(lessons))
     live, upcoming = [], []
     for room in rooms:

@@ -1,0 +1,204 @@
+"""Read-side queries of the public pages: the open-lessons feed and "My lessons"."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.factories import (
+    enroll,
+    make_guardian,
+    make_lesson,
+    make_recording,
+    make_room,
+    make_subject,
+    make_user,
+)
+from webinars.choices import JoinRole, RecordingStatus, RoomStatus
+from webinars.models import Room
+from webinars.selectors import (
+    lessons_for_user,
+    open_lessons_feed,
+    open_lessons_listing,
+    room_for_public_page,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # the weekend Europe switches to summer time
+
+
+def titles(items):
+    return [getattr(item, "lesson", item).title for item in items]
+
+
+# --- open_lessons_feed ----------------------------------------------------------------------
+
+
+def test_feed_window_is_an_overlap_so_running_lessons_stay():
+    running = make_lesson(
+        start=NOW - timedelta(hours=1), duration=timedelta(hours=2), is_open=True, title="running"
+    )
+    make_lesson(start=NOW - timedelta(hours=3), is_open=True, title="over")
+    make_lesson(start=NOW + timedelta(hours=47), is_open=True, title="edge")
+    make_lesson(start=NOW + timedelta(hours=49), is_open=True, title="beyond")
+
+    rooms = open_lessons_feed(now=NOW, hours=48, since_hours=10 / 60)
+
+    assert titles(rooms) == ["running", "edge"]
+    assert rooms[0].lesson == running
+
+
+def test_feed_reuses_existing_rooms_and_creates_only_missing_ones():
+    with_room = make_lesson(start=NOW + timedelta(hours=1), is_open=True)
+    existing = make_room(with_room)
+    make_lesson(start=NOW + timedelta(hours=2), is_open=True)
+
+    rooms = open_lessons_feed(now=NOW)
+
+    assert rooms[0].pk == existing.pk
+    assert Room.objects.count() == 2
+    assert rooms[1].is_open and rooms[1].public_slug
+
+
+def test_feed_costs_the_same_queries_for_one_or_many_missing_rooms(django_assert_num_queries):
+    make_lesson(start=NOW + timedelta(hours=1), is_open=True)
+    with django_assert_num_queries(3):  # lessons, one insert, one read
+        open_lessons_feed(now=NOW)
+    for hour in range(2, 40):
+        make_lesson(start=NOW + timedelta(hours=hour), is_open=True)
+    with django_assert_num_queries(3):
+        assert len(open_lessons_feed(now=NOW)) == 39
+    with django_assert_num_queries(1):
+        open_lessons_feed(now=NOW)
+
+
+# --- open_lessons_listing -------------------------------------------------------------------
+
+
+def test_listing_sorts_live_upcoming_and_recordings_and_skips_forced_closed_rooms():
+    live = make_lesson(start=NOW - timedelta(minutes=5), is_open=True, title="live")
+    make_room(live, status=RoomStatus.OPEN)
+    make_lesson(start=NOW + timedelta(hours=5), is_open=True, title="later")
+    stopped = make_lesson(start=NOW + timedelta(hours=6), is_open=True, title="stopped")
+    make_room(stopped, status=RoomStatus.CLOSED)
+    recorded = make_room(make_lesson(start=NOW - timedelta(days=3), is_open=True, title="rec"))
+    make_recording(recorded, status=RecordingStatus.READY)
+    failed = make_room(make_lesson(start=NOW - timedelta(days=4), is_open=True, title="failed"))
+    make_recording(failed, status=RecordingStatus.FAILED)
+
+    listing = open_lessons_listing(now=NOW)
+
+    assert titles(listing.live) == ["live"]
+    assert titles(listing.upcoming) == ["later"]
+    assert titles(listing.recordings) == ["rec"]
+
+
+def test_listing_day_is_a_day_in_the_school_zone_across_the_dst_switch():
+    # 29 March 2026 in Amsterdam runs 23:00 UTC (28th) to 22:00 UTC (29th): 23 hours.
+    make_lesson(start=datetime(2026, 3, 28, 23, 30, tzinfo=UTC), is_open=True, title="sunday 00:30")
+    make_lesson(start=datetime(2026, 3, 28, 22, 30, tzinfo=UTC), is_open=True, title="sat 23:30")
+    make_lesson(start=datetime(2026, 3, 29, 22, 15, tzinfo=UTC), is_open=True, title="mon 00:15")
+
+    listing = open_lessons_listing(now=NOW, day=datetime(2026, 3, 29).date())
+
+    assert titles(listing.upcoming) == ["sunday 00:30"]
+
+
+def test_listing_filters_by_subject():
+    maths, art = make_subject(), make_subject()
+    make_lesson(start=NOW + timedelta(hours=1), is_open=True, subject=maths, title="sums")
+    make_lesson(start=NOW + timedelta(hours=2), is_open=True, subject=art, title="drawing")
+
+    assert titles(open_lessons_listing(now=NOW, subject_id=art.pk).upcoming) == ["drawing"]
+
+
+# --- room_for_public_page -------------------------------------------------------------------
+
+
+def test_public_page_lookup_refuses_closed_lessons_and_rooms():
+    room = make_room(make_lesson(start=NOW, is_open=True))
+    private = make_room(make_lesson(start=NOW, is_open=False))
+
+    assert room_for_public_page(slug=room.public_slug) == room
+    assert room_for_public_page(slug=private.public_slug) is None
+    assert room_for_public_page(slug="nope") is None
+
+
+# --- lessons_for_user -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def school():
+    subject, other = make_subject(), make_subject()
+    teacher, co_teacher, student, parent, outsider = (make_user() for _ in range(5))
+    director = make_user(groups=["Director"])
+    enroll(student, subject)
+    make_guardian(parent, student)
+    lesson = make_lesson(start=NOW + timedelta(hours=1), subject=subject, teacher=teacher)
+    lesson.co_teachers.add(co_teacher)
+    elsewhere = make_lesson(start=NOW + timedelta(hours=2), subject=other)
+    return {
+        "teacher": teacher,
+        "co_teacher": co_teacher,
+        "student": student,
+        "parent": parent,
+        "outsider": outsider,
+        "director": director,
+        "lesson": lesson,
+        "elsewhere": elsewhere,
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "role", "sees_elsewhere"),
+    [
+        ("teacher", JoinRole.MODERATOR, False),
+        ("co_teacher", JoinRole.MODERATOR, False),
+        ("student", JoinRole.PARTICIPANT, False),
+        ("parent", JoinRole.OBSERVER, False),
+        ("director", JoinRole.OBSERVER, True),
+    ],
+)
+def test_each_person_sees_their_lessons_with_their_role(school, who, role, sees_elsewhere):
+    mine = lessons_for_user(user=school[who], now=NOW)
+
+    by_id = {lesson.pk: lesson for lesson in mine.upcoming}
+    assert by_id[school["lesson"].pk].my_role == role
+    assert (school["elsewhere"].pk in by_id) is sees_elsewhere
+
+
+def test_an_outsider_sees_nothing(school):
+    assert lessons_for_user(user=school["outsider"], now=NOW).upcoming == []
+
+
+def test_staff_flag_and_superusers_observe_everything(school):
+    staff = make_user(is_staff=True)
+
+    assert len(lessons_for_user(user=staff, now=NOW).upcoming) == 2
+
+
+def test_past_lessons_carry_only_their_ready_recordings(school):
+    past = make_lesson(start=NOW - timedelta(days=2), teacher=school["teacher"])
+    room = make_room(past)
+    ready = make_recording(room, status=RecordingStatus.READY)
+    make_recording(room, status=RecordingStatus.FAILED)
+
+    mine = lessons_for_user(user=school["teacher"], now=NOW)
+
+    assert [lesson.pk for lesson in mine.past] == [past.pk]
+    assert mine.past[0].room.ready_recordings == [ready]
+
+
+def test_query_count_is_constant_whatever_the_number_of_lessons(school, django_assert_num_queries):
+    teacher = school["teacher"]
+    Group.objects.get_or_create(name="Auditor")
+    for day in range(1, 15):
+        lesson = make_lesson(start=NOW - timedelta(days=day), teacher=teacher)
+        make_recording(make_room(lesson), status=RecordingStatus.READY)
+        make_lesson(start=NOW + timedelta(days=day % 13, hours=3), teacher=teacher)
+
+    with django_assert_num_queries(4):  # staff check, upcoming, past, READY recordings
+        mine = lessons_for_user(user=teacher, now=NOW)
+
+    assert len(mine.upcoming) == 15 and len(mine.past) == 14

@@ -79,6 +79,7 @@ RETRY_BASE_SECS = 60  # then ×4 per attempt: 1, 4, 16, 64 min… (JaaS links li
 ALLOWED_EXTENSIONS = {"mp4", "webm", "mkv", "m4a", "mp3", "ogg"}
 MEDIA_SIGNER_SALT = "webinars.recordings.media"
 WAITING = (RecordingStatus.PENDING, RecordingStatus.IN_PROGRESS)
+STALE_AFTER = timedelta(hours=24)  # JaaS keeps its copy 24 h; Jibri finalizes within minutes
 
 
 class RecordingRejected(Exception):
@@ -910,8 +911,9 @@ def recording_download(*, recording_id: int, now: datetime | None = None) -> Rec
             attempt,
             message,
         )
-    except OSError as exc:  # storage or disk trouble: worth another try
-        recording.meta["error"] = f"storage error: {type(exc).__name__}: {exc.strerror or exc}"
+    except Exception as exc:  # noqa: BLE001 - storage/disk trouble or a bug: retry, never hang
+        logger.exception("recording ingest crashed recording=%s attempt=%s", recording.pk, attempt)
+        recording.meta["error"] = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
         if attempt >= settings.RECORDING_DOWNLOAD_ATTEMPTS:
             _fail(recording, recording.meta["error"])
         else:
@@ -968,6 +970,27 @@ def recording_retry(*, recording: Recording) -> Recording:
     _queue_download(recording)
     recording.refresh_from_db()
     return recording
+
+
+def recording_expire_stale(*, now: datetime | None = None, after: timedelta = STALE_AFTER) -> int:
+    """FAIL recordings still waiting for a file long after their room closed; returns how many.
+
+    Without this a lesson whose file never came (Jibri down, no upload webhook) would show
+    "processing" forever. Recordings that know where their file is are left to the retries.
+    Meant for a periodic schedule (e.g. hourly, ``webinars.tasks`` entry point).
+    """
+    now = now or timezone.now()
+    stale = Recording.objects.select_related("room").filter(
+        status__in=WAITING, file="", room__ended_at__lt=now - after
+    )
+    count = 0
+    for recording in stale:
+        if recording.meta.get("source"):
+            continue
+        hours = round(after.total_seconds() / 3600)
+        _fail(recording, f"no recording file arrived within {hours} h of the room closing")
+        count += 1
+    return count
 
 
 # --- Notifications --------------------------------------------------------------------------

@@ -50,7 +50,7 @@ class FileServer:
     streamed without a Content-Length when headers say so).
     """
 
-    def __init__(self):
+    def __init__(self, tls_context=None):
         self.routes: dict[str, list] = {}
         self.hits: list[str] = []
         server = self
@@ -86,6 +86,10 @@ class FileServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls_context is not None:
+            self.httpd.socket = tls_context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -93,7 +97,7 @@ class FileServer:
         self.thread.start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def route(self, path: str, *answers) -> str:
         self.routes[path] = list(answers)
@@ -472,3 +476,108 @@ def test_a_ready_recording_is_not_downloaded_again(file_server, local_downloads)
     recording_download(recording_id=recording.pk)
     assert file_server.hits == ["/once.mp4"]
     assert Recording.objects.get(pk=recording.pk).file.name == recording.file.name
+
+
+# --- TLS: verified unless DEBUG ---------------------------------------------------------------
+
+
+def _self_signed_context(tmp_path):
+    import datetime as dt
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context
+
+
+@pytest.mark.django_db
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_https_with_an_untrusted_certificate_works_only_with_debug(tmp_path):
+    from webinars.recordings import DownloadError, _open, _Target
+
+    server = FileServer(tls_context=_self_signed_context(tmp_path))
+    try:
+        url = server.route("/tls.mp4", (200, {}, b"over tls"))
+        with override_settings(DEBUG=True, RECORDING_DOWNLOAD_HOSTS=["127.0.0.1"]):
+            recording = recording_accept_link(room=make_room(), url=url)
+        assert recording.status == RecordingStatus.READY
+
+        target = _Target("https", "127.0.0.1", server.port, "127.0.0.1", "/tls.mp4")
+        with override_settings(DEBUG=False), pytest.raises(DownloadError) as exc:
+            _open(target)
+        assert "SSLError" in str(exc.value)
+    finally:
+        server.close()
+
+
+# --- Never "processing" forever ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_recordings_without_a_file_a_day_after_closing_fail_with_a_reason():
+    from webinars.recordings import recording_expire_stale
+
+    now = timezone.now()
+    old_room = make_room()
+    room_open(room=old_room, now=now - timedelta(hours=27))
+    room_close(room=old_room, now=now - timedelta(hours=26))
+    fresh_room = make_room()
+    room_open(room=fresh_room, now=now - timedelta(hours=2))
+    room_close(room=fresh_room, now=now - timedelta(hours=1))
+
+    assert recording_expire_stale(now=now) == 1
+
+    stale = old_room.recordings.get()
+    assert stale.status == RecordingStatus.FAILED
+    assert "no recording file arrived" in stale.meta["error"]
+    assert fresh_room.recordings.get().status == RecordingStatus.PENDING
+    assert "failed" in mail.outbox[-1].subject.lower()
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_is_retried_not_left_hanging(monkeypatch):
+    from webinars import recordings
+
+    jibri_file("crash/a.mp4", b"data")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("storage exploded")
+
+    monkeypatch.setattr(recordings, "_store", broken)
+    recording = recording_accept_jibri_file(room=make_room(), file_path="crash/a.mp4")
+    assert recording.status == RecordingStatus.PENDING
+    assert recording.meta["error"] == "RuntimeError: storage exploded"
+    assert Schedule.objects.filter(func="webinars.tasks.download_recording").count() == 1
+    assert (Path(settings.RECORDING_LOCAL_DIR) / "crash" / "a.mp4").exists()

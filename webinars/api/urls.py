@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from webinars.api import core, feeds, joins, recordings, rooms
+from webinars.api import calendars, core, feeds, joins, recordings, rooms
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -13,4 +13,5 @@ urlpatterns = [
     *joins.urlpatterns,
     *recordings.urlpatterns,
     *feeds.urlpatterns,
+    *calendars.urlpatterns,
 ]

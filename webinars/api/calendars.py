@@ -1,0 +1,109 @@
+"""API views: calendar feeds and attendance reports."""
+
+import csv
+import io
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webinars import ical
+from webinars.api.serializers import ZonedDateTimeField
+from webinars.choices import JoinRole
+from webinars.models import Attendance, CalendarToken, Room
+from webinars.selectors import lessons_for_user, user_has_staff_role
+from webinars.services.joins import room_role_for
+
+ICS = "text/calendar; charset=utf-8"
+
+
+def _base_url(request) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+class PersonalCalendarApi(APIView):
+    """A user's lessons as an iCal subscription; the token in the URL is the only credential."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "text/calendar"): OpenApiResponse(description="iCalendar")})
+    def get(self, request, token: str):
+        owner = CalendarToken.objects.select_related("user").filter(token=token).first()
+        if owner is None or not owner.user.is_active:
+            raise Http404
+        mine = lessons_for_user(user=owner.user)
+        body = ical.lessons_ics(
+            lessons=[*mine.past, *mine.upcoming],
+            name=f"Lessons of {owner.user.get_full_name() or owner.user.get_username()}",
+            base_url=_base_url(request),
+        )
+        return HttpResponse(body, content_type=ICS)
+
+
+class RoomCalendarApi(APIView):
+    """One room as an iCal event, for anyone who may join it (open rooms: anyone)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "text/calendar"): OpenApiResponse(description="iCalendar")})
+    def get(self, request, room_id: int):
+        room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
+        if not room.is_open and not room_role_for(room=room, user=request.user).granted:
+            raise PermissionDenied("You may not see this room.")
+        return HttpResponse(ical.room_ics(room=room, base_url=_base_url(request)), content_type=ICS)
+
+
+class AttendanceSerializer(serializers.ModelSerializer):
+    joined_at = ZonedDateTimeField()
+    left_at = ZonedDateTimeField()
+    duration_secs = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attendance
+        fields = ["user", "display_name", "role", "joined_at", "left_at", "duration_secs", "source"]
+
+    def get_duration_secs(self, row) -> int | None:
+        return int(row.duration.total_seconds()) if row.duration else None
+
+
+class RoomAttendanceApi(APIView):
+    """Who was in the room and for how long; for the room's moderators and school staff."""
+
+    @extend_schema(responses=AttendanceSerializer(many=True))
+    def get(self, request, room_id: int, as_csv: bool = False):
+        room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
+        moderator = room_role_for(room=room, user=request.user).role == JoinRole.MODERATOR
+        if not (moderator or user_has_staff_role(user=request.user)):
+            raise PermissionDenied("Only the room's teachers and school staff see attendance.")
+        rows = AttendanceSerializer(
+            room.attendances.all(), many=True, context={"request": request}
+        ).data
+        if not as_csv:
+            return Response(rows)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=AttendanceSerializer.Meta.fields)
+        writer.writeheader()
+        writer.writerows(rows)
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="attendance-room-{room.pk}.csv"'
+        return response
+
+
+urlpatterns = [
+    path("calendar/<str:token>.ics", PersonalCalendarApi.as_view(), name="api-calendar-personal"),
+    path("rooms/<int:room_id>/calendar.ics", RoomCalendarApi.as_view(), name="api-room-calendar"),
+    path("rooms/<int:room_id>/attendance/", RoomAttendanceApi.as_view(), name="api-attendance"),
+    path(
+        "rooms/<int:room_id>/attendance.csv",
+        RoomAttendanceApi.as_view(),
+        {"as_csv": True},
+        name="api-attendance-csv",
+    ),
+]

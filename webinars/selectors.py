@@ -129,7 +129,8 @@ def open_lessons_listing(
     """What the open-lessons page shows: live now, the next 48 h, recent recordings.
 
     ``day`` is a date in the school's zone (lessons *starting* that day; DST days are 23 or 25
-    hours long) and narrows all three lists, so a past day finds old recordings. Four queries at most whatever the data size.
+    hours long) and narrows all three lists, so a past day finds old recordings. Four queries
+    at most whatever the data size.
     """
     now = now or timezone.now()
     zone = ZoneInfo(settings.TIME_ZONE)

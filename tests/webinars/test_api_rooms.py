@@ -143,7 +143,7 @@ MEETING = {
 def test_staff_create_a_meeting_page_and_its_room():
     head = make_user(groups=["Head teacher"])
     response = client_for(head).post("/api/rooms/meeting/", MEETING, format="json")
-    assert response.status_code == status.HTTP_201_CREATED
+    assert response.status_code == status.HTTP_201_CREATED, response.json()
     body = response.json()
     room = Room.objects.get(pk=body["id"])
     assert room.type == RoomType.MEETING and body["title"] == "Parents' evening"

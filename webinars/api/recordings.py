@@ -52,6 +52,9 @@ def _rejected(exc: RecordingRejected) -> ValidationError:
 
 
 class RecordingItemSerializer(serializers.ModelSerializer):
+    # A plain string, documented, so the schema's "status" enums of rooms and recordings
+    # do not collide (drf-spectacular names enums after the field).
+    status = serializers.CharField(read_only=True, help_text="PENDING, IN_PROGRESS, READY, FAILED")
     file_url = serializers.SerializerMethodField()
     started_at = ZonedDateTimeField()
     ended_at = ZonedDateTimeField()

@@ -525,7 +525,7 @@ def _self_signed_context(tmp_path):
 @pytest.mark.django_db
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_https_with_an_untrusted_certificate_works_only_with_debug(tmp_path):
-    from webinars.recordings import DownloadError, _open, _Target
+    from webinars.recordings.fetch import DownloadError, _open, _Target
 
     server = FileServer(tls_context=_self_signed_context(tmp_path))
     try:
@@ -568,14 +568,14 @@ def test_recordings_without_a_file_a_day_after_closing_fail_with_a_reason():
 
 @pytest.mark.django_db
 def test_an_unexpected_error_is_retried_not_left_hanging(monkeypatch):
-    from webinars import recordings
+    from webinars.recordings import ingest
 
     jibri_file("crash/a.mp4", b"data")
 
     def broken(*args, **kwargs):
         raise RuntimeError("storage exploded")
 
-    monkeypatch.setattr(recordings, "_store", broken)
+    monkeypatch.setattr(ingest, "_store", broken)
     recording = recording_accept_jibri_file(room=make_room(), file_path="crash/a.mp4")
     assert recording.status == RecordingStatus.PENDING
     assert recording.meta["error"] == "RuntimeError: storage exploded"

@@ -22,8 +22,9 @@ from webinars.recordings import (
     jaas_webhook_handle,
     recording_accept_jibri_file,
     recording_accept_link,
+    recording_is_public,
     recording_make_dummy,
-    recording_public_url,
+    recording_playback_url,
     recording_secret_valid,
     recording_store_upload,
     recording_visible_to,
@@ -76,9 +77,9 @@ class RecordingItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_file_url(self, recording) -> str | None:
-        request = self.context["request"]
-        url = recording_public_url(recording=recording, user=request.user)
-        return request.build_absolute_uri(url) if url else None
+        # The view has checked the viewer once for the whole room.
+        url = recording_playback_url(recording=recording, public=self.context["public"])
+        return self.context["request"].build_absolute_uri(url) if url else None
 
 
 class RoomRecordingSerializer(serializers.Serializer):
@@ -105,7 +106,9 @@ class RoomRecordingApi(APIView):
         if not recording_visible_to(room=room, user=request.user):
             self.permission_denied(request, message="You may not watch this room's recordings.")
         items = RecordingItemSerializer(
-            room.recordings.order_by("created_at", "id"), many=True, context={"request": request}
+            room.recordings.order_by("created_at", "id"),
+            many=True,
+            context={"request": request, "public": recording_is_public(room=room)},
         ).data
         latest = items[-1] if items else {}
         return Response(

@@ -1,0 +1,75 @@
+"""Recordings (SPEC §8): every file ends up in storage we own, and only the right people watch it.
+
+Two ways in, one way to storage:
+
+* Jibri (self-hosted) leaves an ``.mp4`` in ``RECORDING_LOCAL_DIR``; ``deploy/jibri/finalize.sh``
+  posts its path. The path is checked (inside the directory, no ``..``, no symlink escape, a
+  regular file) when the request arrives and again when the file is moved.
+* JaaS posts a webhook with a link that expires after 24 h; we record the event and a django-q2
+  task downloads the file under a strict policy (``fetch``), retrying with backoff.
+
+Both are done by ``recording_download`` (the body of ``webinars.tasks.download_recording``), so a
+failed move or download is retried the same way and ends FAILED with the error in ``meta``.
+
+Modules: ``access`` (who watches, signed URLs, shared secrets), ``files`` (Jibri paths, hashing,
+MP4 duration), ``fetch`` (download policy), ``ingest`` (claiming rows, the task, retries,
+emails, dev helpers), ``jaas`` (webhook signature and events), ``errors``.
+
+``Recording.meta`` keys: ``source`` (jibri, jaas, jaas_dev_form), ``local_path`` (Jibri,
+relative to RECORDING_LOCAL_DIR), ``ext``, ``url`` (the download link; dropped once READY),
+``url_host``, ``attempts``, ``error``, ``errors`` (last 10), ``next_attempt_at``,
+``idempotency_key``, ``jaas_session_id``, ``jaas_recording_session_id``, ``jibri_metadata``.
+"""
+
+from webinars.recordings.access import (
+    recording_is_public,
+    recording_media_signature_valid,
+    recording_media_url,
+    recording_playback_url,
+    recording_public_url,
+    recording_secret_valid,
+    recording_visible_to,
+)
+from webinars.recordings.errors import DownloadError, DownloadRefused, RecordingRejected
+from webinars.recordings.fetch import download_url_allowed
+from webinars.recordings.files import dummy_mp4_bytes, jibri_resolve_path, mp4_duration_secs
+from webinars.recordings.ingest import (
+    recording_accept_jibri_file,
+    recording_accept_link,
+    recording_download,
+    recording_expire_stale,
+    recording_make_dummy,
+    recording_recipients,
+    recording_retry,
+    recording_store_upload,
+    retry_delay,
+)
+from webinars.recordings.jaas import jaas_signature_valid, jaas_webhook_handle
+
+__all__ = [
+    "DownloadError",
+    "DownloadRefused",
+    "RecordingRejected",
+    "download_url_allowed",
+    "dummy_mp4_bytes",
+    "jaas_signature_valid",
+    "jaas_webhook_handle",
+    "jibri_resolve_path",
+    "mp4_duration_secs",
+    "recording_accept_jibri_file",
+    "recording_accept_link",
+    "recording_download",
+    "recording_expire_stale",
+    "recording_is_public",
+    "recording_make_dummy",
+    "recording_media_signature_valid",
+    "recording_media_url",
+    "recording_playback_url",
+    "recording_public_url",
+    "recording_recipients",
+    "recording_retry",
+    "recording_secret_valid",
+    "recording_store_upload",
+    "recording_visible_to",
+    "retry_delay",
+]

@@ -116,6 +116,7 @@ class OpenLessonsListing:
     upcoming: list[Room]
     recordings: list[Room]
     subjects: list[Subject]
+    more: bool = False  # more than ``lessons_limit`` live/upcoming: ask to narrow the filter
 
 
 def open_lessons_listing(
@@ -124,13 +125,15 @@ def open_lessons_listing(
     subject_id: int | None = None,
     day: date | None = None,
     recordings_limit: int = 12,
+    lessons_limit: int = 60,
     subjects: list[Subject] | None = None,
 ) -> OpenLessonsListing:
     """What the open-lessons page shows: live now, the next 48 h, recent recordings.
 
     ``day`` is a date in the school's zone (lessons *starting* that day; DST days are 23 or 25
-    hours long) and narrows all three lists, so a past day finds old recordings. Four queries
-    at most whatever the data size.
+    hours long) and narrows all three lists, so a past day finds old recordings. The first
+    ``lessons_limit`` live/upcoming lessons are shown (``more`` says there are others), so a
+    busy timetable costs the same four queries at most and a page of bounded size.
     """
     now = now or timezone.now()
     zone = ZoneInfo(settings.TIME_ZONE)
@@ -151,7 +154,9 @@ def open_lessons_listing(
         day_end = day_start + timedelta(days=1)
         lessons = lessons.filter(scheduled_start__gte=day_start, scheduled_start__lt=day_end)
         recorded = recorded.filter(scheduled_start__gte=day_start, scheduled_start__lt=day_end)
-    rooms = open_lesson_rooms_ensure(lessons=list(lessons))
+    current = list(lessons[: lessons_limit + 1])
+    more = len(current) > lessons_limit
+    rooms = open_lesson_rooms_ensure(lessons=current[:lessons_limit])
     live, upcoming = [], []
     for room in rooms:
         is_live = room.status == RoomStatus.OPEN or (
@@ -168,7 +173,7 @@ def open_lessons_listing(
     if subjects is None:
         subjects = list(Subject.objects.all())
     return OpenLessonsListing(
-        live=live, upcoming=upcoming, recordings=recordings, subjects=subjects
+        live=live, upcoming=upcoming, recordings=recordings, subjects=subjects, more=more
     )
 
 

@@ -202,3 +202,14 @@ def test_query_count_is_constant_whatever_the_number_of_lessons(school, django_a
         mine = lessons_for_user(user=teacher, now=NOW)
 
     assert len(mine.upcoming) == 15 and len(mine.past) == 14
+
+
+def test_listing_shows_a_bounded_number_of_lessons_and_says_there_are_more():
+    for minutes in range(0, 50, 10):
+        make_lesson(start=NOW + timedelta(hours=1, minutes=minutes), is_open=True)
+
+    listing = open_lessons_listing(now=NOW, lessons_limit=3)
+    full = open_lessons_listing(now=NOW, lessons_limit=5)
+
+    assert len(listing.upcoming) == 3 and listing.more is True
+    assert len(full.upcoming) == 5 and full.more is False

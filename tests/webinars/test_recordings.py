@@ -557,12 +557,18 @@ def test_recordings_without_a_file_a_day_after_closing_fail_with_a_reason():
     room_open(room=fresh_room, now=now - timedelta(hours=2))
     room_close(room=fresh_room, now=now - timedelta(hours=1))
 
-    assert recording_expire_stale(now=now) == 1
+    stuck = make_recording(fresh_room, meta={"source": "jaas", "url": "https://8x8.vc/a"})
+    Recording.objects.filter(pk=stuck.pk).update(updated_at=now - timedelta(hours=25))
 
+    assert recording_expire_stale(now=now) == 2
+
+    stuck.refresh_from_db()
+    assert stuck.status == RecordingStatus.FAILED
+    assert "stopped without finishing" in stuck.meta["error"]
     stale = old_room.recordings.get()
     assert stale.status == RecordingStatus.FAILED
     assert "no recording file arrived" in stale.meta["error"]
-    assert fresh_room.recordings.get().status == RecordingStatus.PENDING
+    assert fresh_room.recordings.first().status == RecordingStatus.PENDING
     assert "failed" in mail.outbox[-1].subject.lower()
 
 

@@ -369,22 +369,25 @@ def recording_retry(*, recording: Recording) -> Recording:
 
 
 def recording_expire_stale(*, now: datetime | None = None, after: timedelta = STALE_AFTER) -> int:
-    """FAIL recordings still waiting for a file long after their room closed; returns how many.
+    """FAIL recordings stuck waiting; returns how many. Meant for an hourly schedule.
 
     Without this a lesson whose file never came (Jibri down, no upload webhook) would show
-    "processing" forever. Recordings that know where their file is are left to the retries.
-    Meant for a periodic schedule (e.g. hourly, ``webinars.tasks`` entry point).
+    "processing" forever, and so would an ingest whose worker was killed (django-q2's task
+    timeout) before it could schedule its retry. Both are FAILED ``after`` (24 h) with the
+    reason in ``meta``, and the teacher is told; editors can still retry the second kind.
     """
     now = now or timezone.now()
-    stale = Recording.objects.select_related("room").filter(
-        status__in=WAITING, file="", room__ended_at__lt=now - after
-    )
+    cutoff = now - after
+    hours = round(after.total_seconds() / 3600)
+    waiting = Recording.objects.select_related("room").filter(status__in=WAITING, file="")
+    no_file = waiting.filter(room__ended_at__lt=cutoff).exclude(meta__has_key="source")
+    stuck = waiting.filter(meta__has_key="source", updated_at__lt=cutoff)
     count = 0
-    for recording in stale:
-        if recording.meta.get("source"):
-            continue
-        hours = round(after.total_seconds() / 3600)
+    for recording in no_file:
         recording_fail(recording, f"no recording file arrived within {hours} h of the room closing")
+        count += 1
+    for recording in stuck:
+        recording_fail(recording, f"the ingest stopped without finishing for {hours} h")
         count += 1
     return count
 

@@ -355,7 +355,7 @@ def test_a_tick_with_nothing_due_costs_a_handful_of_queries(django_assert_max_nu
         for h in range(8, 16):
             make_lesson(start=day + timedelta(days=d, hours=h))
     maintain_rooms(now=day + timedelta(days=3, hours=10))
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         result = maintain_rooms(now=day + timedelta(days=3, hours=10, seconds=30))
     assert result.counts() == {"created": 0, "opened": 0, "closed": 0}
 

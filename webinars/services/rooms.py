@@ -10,7 +10,6 @@ follows the number of rooms due, not the size of the timetable.
 
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -435,10 +434,11 @@ def _create_due_lesson_rooms(now: datetime, batch: int) -> list[int]:
             lesson_id__in=[lesson.pk for lesson in lessons],
             jitsi_room__in=[room.jitsi_room for room in rooms],
         ).values_list("id", "lesson_id")
+        ours = list(ours)
         for room_id, lesson_id in ours:
             logger.info("room created room=%s lesson=%s", room_id, lesson_id)
             created.append(room_id)
-        if len(lessons) < batch:
+        if len(lessons) < batch or not ours:  # no progress: leave the rest to the next tick
             return created
 
 
@@ -454,53 +454,7 @@ def _create_due_meeting_rooms(now: datetime) -> list[int]:
     return [room_ensure_for_meeting(page=page).pk for page in pages]
 
 
-def _transition(queryset, batch: int, apply) -> list[int]:
-    """Lock a batch of due rooms (skipping rows another tick holds), apply, repeat until done."""
-    done: list[int] = []
-    while True:
-        # Its own transaction when run by the cluster; no savepoint inside a caller's one.
-        with transaction.atomic(savepoint=False):
-            rows = list(
-                _locked(queryset.order_by()).values_list("id", "lesson_id", "lesson__is_cancelled")[
-                    :batch
-                ]
-            )
-            if rows:
-                apply(rows)
-        done.extend(row[0] for row in rows)
-        if len(rows) < batch:
-            return done
-
-
-def _open_due_rooms(now: datetime, batch: int) -> list[int]:
-    due = Room.objects.filter(
-        status=RoomStatus.SCHEDULED,
-        auto_manage=True,
-        scheduled_start__lte=now,
-        scheduled_end__gt=now - _grace(),
-    )
-    opened: list[int] = []
-
-    def apply(rows):
-        cancelled = [row for row in rows if row[2]]
-        if cancelled:
-            _close_rows(cancelled, now, ClosedReason.CANCELLED)
-        rows = [row for row in rows if not row[2]]
-        ids = [row[0] for row in rows]
-        Room.objects.filter(id__in=ids).update(
-            status=RoomStatus.OPEN, started_at=now, updated_at=now
-        )
-        _start_recordings(ids, now)
-        for room_id, lesson_id, _cancelled in rows:
-            logger.info("room opened room=%s lesson=%s", room_id, lesson_id)
-        opened.extend(ids)
-
-    _transition(due, batch, apply)
-    return opened
-
-
-def _close_rows(rows: Iterable[tuple], now: datetime, reason: str) -> list[int]:
-    rows = list(rows)
+def _close_rows(rows: list[tuple], now: datetime, reason: str) -> list[int]:
     ids = [row[0] for row in rows]
     Room.objects.filter(id__in=ids).update(
         status=RoomStatus.CLOSED, ended_at=now, closed_reason=reason, updated_at=now
@@ -511,22 +465,48 @@ def _close_rows(rows: Iterable[tuple], now: datetime, reason: str) -> list[int]:
     return ids
 
 
-def _close_due_rooms(now: datetime, batch: int) -> list[int]:
+def _open_rows(rows: list[tuple], now: datetime) -> list[int]:
+    ids = [row[0] for row in rows]
+    Room.objects.filter(id__in=ids).update(status=RoomStatus.OPEN, started_at=now, updated_at=now)
+    _start_recordings(ids, now)
+    for room_id, lesson_id, *_rest in rows:
+        logger.info("room opened room=%s lesson=%s", room_id, lesson_id)
+    return ids
+
+
+def _transition_due_rooms(now: datetime, batch: int, result: TickResult) -> None:
+    """Open the rooms whose start has come and close those past end + grace, in batches.
+
+    One locked read finds both kinds (two index ranges, OR-ed); rows another tick holds are
+    skipped, and a row that tick has already moved no longer matches. A room whose whole window
+    passed while the scheduler was down is closed without being opened; a cancelled lesson's
+    room is closed as cancelled (normally the lesson's save already did that).
+    """
+    close_before = now - _grace()
     due = Room.objects.filter(
-        status__in=UNCLOSED, auto_manage=True, scheduled_end__lte=now - _grace()
-    )
-    closed: list[int] = []
-
-    def apply(rows):
-        cancelled = [row for row in rows if row[2]]
-        ended = [row for row in rows if not row[2]]
-        if cancelled:
-            closed.extend(_close_rows(cancelled, now, ClosedReason.CANCELLED))
-        if ended:
-            closed.extend(_close_rows(ended, now, ClosedReason.ENDED))
-
-    _transition(due, batch, apply)
-    return closed
+        Q(status=RoomStatus.SCHEDULED, scheduled_start__lte=now, scheduled_end__gt=close_before)
+        | Q(status__in=UNCLOSED, scheduled_end__lte=close_before),
+        auto_manage=True,
+    ).order_by()
+    while True:
+        # Its own transaction when run by the cluster; no savepoint inside a caller's one.
+        with transaction.atomic(savepoint=False):
+            rows = list(
+                _locked(due).values_list(
+                    "id", "lesson_id", "lesson__is_cancelled", "scheduled_end"
+                )[:batch]
+            )
+            cancelled = [row for row in rows if row[2]]
+            ended = [row for row in rows if not row[2] and row[3] <= close_before]
+            starting = [row for row in rows if not row[2] and row[3] > close_before]
+            if starting:
+                result.opened.extend(_open_rows(starting, now))
+            if cancelled:
+                result.closed.extend(_close_rows(cancelled, now, ClosedReason.CANCELLED))
+            if ended:
+                result.closed.extend(_close_rows(ended, now, ClosedReason.ENDED))
+        if len(rows) < batch:
+            return
 
 
 def _beat(result: TickResult) -> None:
@@ -559,8 +539,7 @@ def maintain_rooms(*, now: datetime | None = None) -> TickResult:
     batch = max(1, settings.MAINTAIN_BATCH_SIZE)
     result = TickResult(now=now)
     result.created = _create_due_lesson_rooms(now, batch) + _create_due_meeting_rooms(now)
-    result.opened = _open_due_rooms(now, batch)
-    result.closed = _close_due_rooms(now, batch)
+    _transition_due_rooms(now, batch, result)
     result.duration_ms = (time.perf_counter() - started) * 1000
     _beat(result)
     return result

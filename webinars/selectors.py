@@ -181,18 +181,19 @@ def room_for_public_page(*, slug: str) -> Room | None:
     """The open lesson's or open meeting's room behind ``/join/<slug>/``, or None.
 
     Unknown, revoked (regenerated) and non-open slugs all answer None, so the page gives the
-    same 404 for each (SPEC §4). Joins lesson, subject, teacher and the meeting page; the
-    co-teachers or hosts come with one more query.
+    same 404 for each (SPEC §4). Joins lesson, subject and teacher; a meeting's page, and the
+    co-teachers or hosts, come with one more query each.
     """
     room = (
         Room.objects.filter(public_slug=slug, is_open=True)
         .filter(Q(lesson__isnull=True) | Q(lesson__is_open=True))
-        .select_related("lesson__subject", "lesson__teacher", "meeting_page")
-        .first()
+        .select_related("lesson__subject", "lesson__teacher")
+        .order_by()[:1]
     )
+    room = room[0] if room else None
     if room is None:
         return None
-    if room.type == RoomType.MEETING:
+    if room.type == RoomType.MEETING:  # the page (a wide Wagtail row) only when it is one
         page = _meeting_page(room)
         if page is not None and not page.is_open:
             return None

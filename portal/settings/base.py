@@ -292,3 +292,8 @@ LOGGING = {
         "webinars": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     },
 }
+
+# --- Public pages (issue 6) ----------------------------------------------------------------
+# The open-lessons feed is the same for every caller: its JSON is cached this many seconds
+# per set of query parameters (0 turns the cache off).
+OPEN_LESSONS_FEED_CACHE_SECONDS = env_int("OPEN_LESSONS_FEED_CACHE_SECONDS", 30)

@@ -128,8 +128,9 @@ def test_bad_parameters_answer_400_naming_the_parameter(api_client, query, param
 
 
 def test_query_count_does_not_grow_with_the_number_of_lessons(
-    api_client, django_assert_max_num_queries
+    api_client, django_assert_max_num_queries, settings
 ):
+    settings.OPEN_LESSONS_FEED_CACHE_SECONDS = 0
     now = timezone.now()
     for hour in range(1, 31):
         make_lesson(start=now + timedelta(hours=hour), is_open=True)
@@ -149,3 +150,18 @@ def test_anonymous_callers_are_throttled(api_client, monkeypatch):
     codes = [api_client.get(URL).status_code for _ in range(3)]
 
     assert codes == [200, 200, 429]
+
+
+def test_the_feed_is_cached_briefly_for_everyone(api_client, settings, django_assert_num_queries):
+    settings.OPEN_LESSONS_FEED_CACHE_SECONDS = 30
+    make_lesson(start=timezone.now() + timedelta(hours=1), is_open=True)
+
+    first = api_client.get(URL)
+    make_lesson(start=timezone.now() + timedelta(hours=2), is_open=True)
+    with django_assert_num_queries(0):
+        cached = api_client.get(URL)
+    other_params = api_client.get(URL + "?hours=47")
+
+    assert len(first.json()) == len(cached.json()) == 1
+    assert len(other_params.json()) == 2
+    assert "max-age=30" in cached["Cache-Control"]

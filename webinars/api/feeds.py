@@ -1,7 +1,9 @@
 """API views: the open-lessons feed (seed §3.3, SPEC §7)."""
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import path
+from django.utils.cache import patch_cache_control
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -48,7 +50,9 @@ class OpenLessonItemSerializer(serializers.ModelSerializer):
 class OpenLessonsFeedApi(APIView):
     """Open lessons around now, each with its room; a missing room is created on the way.
 
-    Anonymous callers are welcome (it is the school's public timetable) and throttled.
+    Anonymous callers are welcome (it is the school's public timetable) and throttled. The
+    answer is the same for everyone, so it is cached for OPEN_LESSONS_FEED_CACHE_SECONDS per
+    parameter set: a link shared to the whole school costs one database round per period.
     """
 
     permission_classes = [AllowAny]
@@ -68,13 +72,23 @@ class OpenLessonsFeedApi(APIView):
         query.is_valid(raise_exception=True)
         zone = requested_zone(request)
         params = query.validated_data
-        rooms = open_lessons_feed(
-            hours=params.get("hours", float(settings.OPEN_LESSONS_HORIZON_HOURS)),
-            since_hours=params["since_hours"],
-            show_all=params["all"],
-        )
-        context = {"request": request, "zone": zone}
-        return Response(OpenLessonItemSerializer(rooms, many=True, context=context).data)
+        hours = params.get("hours", float(settings.OPEN_LESSONS_HORIZON_HOURS))
+        ttl = settings.OPEN_LESSONS_FEED_CACHE_SECONDS
+        key = f"open-lessons-feed:{hours}:{params['since_hours']}:{params['all']}:{zone.key}"
+        items = cache.get(key) if ttl else None
+        if items is None:
+            rooms = open_lessons_feed(
+                hours=hours, since_hours=params["since_hours"], show_all=params["all"]
+            )
+            context = {"request": request, "zone": zone}
+            data = OpenLessonItemSerializer(rooms, many=True, context=context).data
+            items = [dict(item) for item in data]
+            if ttl:
+                cache.set(key, items, ttl)
+        response = Response(items)
+        if ttl:
+            patch_cache_control(response, public=True, max_age=ttl)
+        return response
 
 
 urlpatterns = [

@@ -1,0 +1,449 @@
+"""Join throughput and the "whole-school assembly", on gunicorn + PostgreSQL (issue 4).
+
+    .venv/bin/python bench/bench_join.py [--seconds 8] [--joins 10000] [--spread 60]
+
+What it does, all bounded and cleaned up at the end:
+1. creates a fresh PostgreSQL database (``bench_join``; dropped afterwards) and migrates it, with
+   settings written to a temporary module: DEBUG off, JWT on, the public-join throttles raised
+   through ``THROTTLE_PUBLIC_JOIN_IP`` / ``THROTTLE_PUBLIC_JOIN_SLUG``, and a bench-only urlconf
+   that adds one trivial authenticated DRF view (``GET /bench/ping/``) in front of the portal's;
+2. seeds a subject with a teacher, 200 enrolled students (API tokens) and an open lesson whose
+   room is inside its window;
+3. starts gunicorn (2 sync workers) on 127.0.0.1;
+4. throughput: the trivial endpoint and ``POST /api/rooms/{id}/join/`` (students, Bearer tokens,
+   fresh HS256 token, audit + attendance rows) alternately, the same concurrency and duration,
+   twice each; also ``GET /api/rooms/{id}/permissions/`` for reference;
+5. assembly: 10,000 anonymous ``POST /api/rooms/public/{slug}/join/`` sent on a fixed schedule
+   spread over 60 s (open loop, a bounded thread pool), reporting errors and p50/p99 latency,
+   measured from the moment each request was due (so client-side queueing counts too).
+
+Targets (issue 4): join ≥ 50% of trivial; assembly 0 errors and p99 ≤ 250 ms. The machine is
+shared, so figures are noisy: run it once or twice and read them with that in mind.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / ".venv" / "bin" / "python"
+GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_join")
+
+SETTINGS_MODULE = textwrap.dedent(
+    """
+    import dj_database_url
+    from portal.settings.base import *  # noqa: F403
+
+    DEBUG = False
+    SECRET_KEY = "bench-join-secret-key-not-for-production-0123456789"
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    DATABASES = {{"default": dj_database_url.parse({db_url!r}, conn_max_age=600)}}
+    JITSI_JWT_ENABLED = True
+    JITSI_JWT_SECRET = "bench-jitsi-secret-at-least-32-bytes-long"
+    ROOT_URLCONF = "bench_join_urls"
+    STORAGES["staticfiles"] = {{
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    }}
+    LOGGING["loggers"]["webinars"]["level"] = "WARNING"
+    """
+)
+
+URLS_MODULE = textwrap.dedent(
+    """
+    from django.urls import path
+    from rest_framework.permissions import IsAuthenticated
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    from portal.urls import urlpatterns as portal_urlpatterns
+
+    class BenchPingApi(APIView):
+        '''The trivial authenticated DRF endpoint the join is compared with.'''
+
+        permission_classes = [IsAuthenticated]
+
+        def get(self, request):
+            return Response({"ok": True, "user": request.user.pk})
+
+
+    urlpatterns = [
+        path("bench/ping/", BenchPingApi.as_view()),
+        *portal_urlpatterns,
+    ]
+    """
+)
+
+
+def admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
+        conn.execute(statement)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed(n_students: int) -> dict:
+    """Runs in this process with the bench settings: rows the requests will use."""
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from tests.factories import enroll, make_lesson, make_room, make_subject, make_user
+    from webinars.choices import RoomStatus
+    from webinars.services.joins import room_join_public, room_join_user
+
+    subject = make_subject("Assembly subject", "ASM")
+    teacher = make_user("bench-teacher")
+    lesson = make_lesson(
+        subject=subject,
+        teacher=teacher,
+        start=timezone.now() + timedelta(minutes=5),
+        duration=timedelta(minutes=45),
+        is_open=True,
+        title="Whole-school assembly",
+    )
+    room = make_room(lesson, status=RoomStatus.OPEN)
+    tokens = []
+    for n in range(n_students):
+        student = make_user(f"bench-student-{n}")
+        enroll(student, subject)
+        tokens.append(Token.objects.create(user=student).key)
+    with CaptureQueriesContext(connection) as student_queries:
+        room_join_user(room=room, user=student, ip="127.0.0.1")
+    with CaptureQueriesContext(connection) as guest_queries:
+        room_join_public(slug=room.public_slug, display_name="Warm-up", ip="127.0.0.1")
+    connection.close()
+    return {
+        "room_id": room.pk,
+        "slug": room.public_slug,
+        "tokens": tokens,
+        "queries_student_join": len(student_queries),
+        "queries_guest_join": len(guest_queries),
+    }
+
+
+def request(port: int, method: str, path: str, *, token=None, body=None, timeout=10.0):
+    """One request on a fresh connection (gunicorn sync workers close after each response)."""
+    headers = {"Accept": "application/json"}
+    payload = None
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        payload = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def wait_ready(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            if request(port, "GET", "/api/health/", timeout=2) == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not become ready in time")
+
+
+def throughput(port: int, make_call, *, seconds: float, concurrency: int) -> dict:
+    """Closed loop: ``concurrency`` clients back to back for ``seconds``; req/s and errors."""
+    stop_at = time.monotonic() + seconds
+    counts = {"ok": 0, "errors": 0}
+    lock = threading.Lock()
+
+    def client(worker: int):
+        n = 0
+        ok = errors = 0
+        while time.monotonic() < stop_at:
+            try:
+                status = make_call(worker, n)
+                ok += status == 200
+                errors += status != 200
+            except OSError:
+                errors += 1
+            n += 1
+        with lock:
+            counts["ok"] += ok
+            counts["errors"] += errors
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(w,)) for w in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {"rps": counts["ok"] / elapsed, **counts}
+
+
+def assembly(port: int, slug: str, *, joins: int, spread: float, pool: int) -> dict:
+    """Open loop: request i is due at ``start + i * spread / joins``; latency from when due."""
+    interval = spread / joins
+    jobs: queue.Queue = queue.Queue()
+    for i in range(joins):
+        jobs.put(i)
+    due_latencies: list[float] = []
+    service_latencies: list[float] = []
+    statuses: dict = {}
+    lock = threading.Lock()
+    start = time.monotonic() + 0.5
+    hard_stop = start + spread + 60  # bounded even if the server stalls
+
+    def worker():
+        while True:
+            try:
+                i = jobs.get_nowait()
+            except queue.Empty:
+                return
+            due = start + i * interval
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if time.monotonic() > hard_stop:
+                with lock:
+                    statuses["not sent (deadline)"] = statuses.get("not sent (deadline)", 0) + 1
+                continue
+            sent = time.monotonic()
+            try:
+                status = request(
+                    port,
+                    "POST",
+                    f"/api/rooms/public/{slug}/join/",
+                    body={"display_name": f"Parent {i}"},
+                )
+            except OSError as exc:
+                status = type(exc).__name__
+            done = time.monotonic()
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+                due_latencies.append(done - due)
+                service_latencies.append(done - sent)
+
+    with ThreadPoolExecutor(max_workers=pool) as executor:
+        for _ in range(pool):
+            executor.submit(worker)
+    elapsed = time.monotonic() - start
+    return {
+        "statuses": statuses,
+        "errors": sum(count for status, count in statuses.items() if status != 200),
+        "elapsed": elapsed,
+        "due": due_latencies,
+        "service": service_latencies,
+    }
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="per throughput round")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--joins", type=int, default=10_000)
+    parser.add_argument("--spread", type=float, default=60.0)
+    parser.add_argument("--pool", type=int, default=48, help="assembly client threads")
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn threads per worker (1 = sync workers)"
+    )
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-join-"))
+    db_url = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+    (tmp / "bench_join_settings.py").write_text(SETTINGS_MODULE.format(db_url=db_url))
+    (tmp / "bench_join_urls.py").write_text(URLS_MODULE)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench_join_settings",
+        "PYTHONPATH": f"{tmp}{os.pathsep}{REPO}",
+        "THROTTLE_PUBLIC_JOIN_IP": "1000000/min",
+        "THROTTLE_PUBLIC_JOIN_SLUG": "1000000/min",
+        "HOME": str(tmp),  # gunicorn 27 keeps its control socket under $HOME/.gunicorn
+    }
+    os.environ.update(
+        {
+            k: env[k]
+            for k in (
+                "DJANGO_SETTINGS_MODULE",
+                "THROTTLE_PUBLIC_JOIN_IP",
+                "THROTTLE_PUBLIC_JOIN_SLUG",
+            )
+        }
+    )
+    sys.path[:0] = [str(tmp), str(REPO)]
+
+    print(f"database {DB_NAME}: create and migrate …", flush=True)
+    admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
+    server = None
+    try:
+        subprocess.run(
+            [str(PYTHON), "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            timeout=600,
+        )
+        data = seed(args.students)
+        print(
+            f"queries per join: student {data['queries_student_join']}, "
+            f"guest {data['queries_guest_join']}"
+        )
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(GUNICORN),
+                "portal.wsgi:application",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "30",
+                "--backlog",
+                "2048",
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            env=env,
+            start_new_session=True,
+        )
+        wait_ready(port, time.monotonic() + 60)
+        tokens, room_id, slug = data["tokens"], data["room_id"], data["slug"]
+
+        def trivial(worker, n):
+            return request(
+                port, "GET", "/bench/ping/", token=tokens[(worker * 997 + n) % len(tokens)]
+            )
+
+        def join(worker, n):
+            return request(
+                port,
+                "POST",
+                f"/api/rooms/{room_id}/join/",
+                token=tokens[(worker * 997 + n) % len(tokens)],
+            )
+
+        def permissions(worker, n):
+            return request(
+                port,
+                "GET",
+                f"/api/rooms/{room_id}/permissions/",
+                token=tokens[(worker * 997 + n) % len(tokens)],
+            )
+
+        for call in (trivial, join):  # warm both workers
+            throughput(port, call, seconds=1, concurrency=args.concurrency)
+        results: dict[str, list] = {"trivial": [], "join": [], "permissions": []}
+        print(
+            f"\nthroughput: {args.concurrency} clients, {args.seconds:.0f} s per round, "
+            f"gunicorn {args.workers} workers × {args.threads} threads"
+        )
+        for round_ in range(2):
+            for name, call in (("trivial", trivial), ("join", join)):
+                result = throughput(port, call, seconds=args.seconds, concurrency=args.concurrency)
+                results[name].append(result)
+                print(
+                    f"  round {round_ + 1} {name:<12} {result['rps']:7.1f} req/s  "
+                    f"errors {result['errors']}"
+                )
+        result = throughput(port, permissions, seconds=args.seconds, concurrency=args.concurrency)
+        results["permissions"].append(result)
+        print(
+            f"  round 1 {'permissions':<12} {result['rps']:7.1f} req/s  errors {result['errors']}"
+        )
+        trivial_rps = statistics.mean(r["rps"] for r in results["trivial"])
+        join_rps = statistics.mean(r["rps"] for r in results["join"])
+        ratio = join_rps / trivial_rps
+        print(
+            f"  mean: trivial {trivial_rps:.1f} req/s, join {join_rps:.1f} req/s "
+            f"→ join is {ratio:.0%} of trivial (target ≥ 50%)"
+        )
+
+        print(
+            f"\nassembly: {args.joins} anonymous public joins over {args.spread:.0f} s "
+            f"({args.joins / args.spread:.0f}/s), {args.pool} client threads"
+        )
+        outcome = assembly(port, slug, joins=args.joins, spread=args.spread, pool=args.pool)
+        due, service = outcome["due"], outcome["service"]
+        print(
+            f"  statuses {outcome['statuses']}  errors {outcome['errors']}  "
+            f"finished in {outcome['elapsed']:.1f} s"
+        )
+        print(
+            f"  latency from due time: p50 {percentile(due, 50) * 1000:.1f} ms, "
+            f"p99 {percentile(due, 99) * 1000:.1f} ms, max {max(due) * 1000:.1f} ms"
+        )
+        print(
+            f"  latency from send:     p50 {percentile(service, 50) * 1000:.1f} ms, "
+            f"p99 {percentile(service, 99) * 1000:.1f} ms"
+        )
+        p99 = percentile(due, 99)
+        ok = ratio >= 0.5 and outcome["errors"] == 0 and p99 <= 0.250
+        print(
+            f"\ntargets {'met' if ok else 'NOT met'}: join/trivial {ratio:.0%} (≥ 50%), "
+            f"errors {outcome['errors']} (0), p99 {p99 * 1000:.0f} ms (≤ 250 ms)"
+        )
+        return 0 if ok else 1
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+        if "django.db" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        print(f"database {DB_NAME} dropped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

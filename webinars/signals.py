@@ -3,7 +3,7 @@
 # --- Room lifecycle (issue 3): lessons, meeting pages, the installed Schedule -------------
 
 from django.apps import apps as _apps  # noqa: E402
-from django.db.models.signals import post_migrate, post_save, pre_save  # noqa: E402
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save  # noqa: E402
 from django.dispatch import receiver  # noqa: E402
 from wagtail.signals import page_published  # noqa: E402
 
@@ -53,3 +53,17 @@ post_migrate.connect(
     sender=_apps.get_app_config("webinars"),
     dispatch_uid="webinars.install_schedules",
 )
+
+
+@receiver(post_delete, sender=MeetingPage, dispatch_uid="webinars.meeting_page_deleted")
+def meeting_page_deleted(sender, instance, **kwargs):
+    """A deleted meeting's room closes (as cancelled) instead of waiting for the scheduler."""
+    if not instance.room_id:
+        return
+    from webinars.choices import ClosedReason
+    from webinars.models import Room
+    from webinars.services.rooms import room_close
+
+    room = Room.objects.filter(pk=instance.room_id).first()
+    if room is not None:
+        room_close(room=room, reason=ClosedReason.CANCELLED)

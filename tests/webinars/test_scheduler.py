@@ -108,3 +108,41 @@ def test_a_running_cluster_creates_a_due_room_by_itself(tmp_path):
             cluster.wait(timeout=10)
         log.close()
     assert cluster.returncode is not None
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_webinar_maintain_loop_ticks_and_stops_on_sigterm(tmp_path):
+    lesson = make_lesson(start=datetime.now(UTC) + timedelta(minutes=5))
+    database_url, sqlite_path = _database_url(tmp_path)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.qcluster_settings",
+        "DATABASE_URL": database_url,
+        "PYTHONPATH": str(settings.BASE_DIR),
+    }
+    loop = subprocess.Popen(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "webinar_maintain"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and loop.poll() is None:
+            if _room_exists(lesson.pk, sqlite_path):
+                break
+            time.sleep(0.5)
+        assert _room_exists(lesson.pk, sqlite_path)
+        loop.send_signal(signal.SIGTERM)
+        output, _ = loop.communicate(timeout=30)  # the 60 s interval wait ends at once
+    finally:
+        if loop.poll() is None:
+            os.killpg(loop.pid, signal.SIGKILL)
+            loop.wait(timeout=10)
+    assert loop.returncode == 0, output
+    assert "created 1, opened 0, closed 0" in output
+    assert "stopped after 1 tick(s)" in output

@@ -20,6 +20,7 @@ from webinars.services.rooms import (
     lesson_delete,
     maintain_rooms,
     meeting_create,
+    meeting_page_delete_guard,
     room_close,
     room_ensure_for_lesson,
     room_ensure_for_meeting,
@@ -279,6 +280,22 @@ def test_the_tick_makes_a_missing_meeting_room_inside_the_horizon():
     assert maintain_rooms(now=start).opened == [page.room_id]
 
 
+@pytest.mark.django_db
+def test_a_meeting_page_with_a_ready_recording_cannot_be_deleted_and_others_close_their_room():
+    page = _meeting_page()
+    page.save_revision().publish()
+    page.refresh_from_db()
+    ready = make_recording(page.room, status=RecordingStatus.READY, file_url="https://x.test/a")
+    with pytest.raises(ValidationError, match="finished recording"):
+        meeting_page_delete_guard(page=page)
+    ready.delete()
+    meeting_page_delete_guard(page=page)
+    room = page.room
+    page.delete()
+    room.refresh_from_db()
+    assert (room.status, room.closed_reason) == (RoomStatus.CLOSED, ClosedReason.CANCELLED)
+
+
 # --- the tick -----------------------------------------------------------------------------
 
 
@@ -337,6 +354,21 @@ def test_after_hours_of_downtime_one_tick_closes_the_overdue_and_opens_what_is_d
         "opened": 0,
         "closed": 0,
     }
+
+
+@pytest.mark.django_db
+def test_the_tick_logs_one_line_per_action_with_room_and_lesson(caplog):
+    lesson = make_lesson(start=at("2026-11-10", "09:00"))
+    with caplog.at_level("INFO", logger="webinars.rooms"):
+        maintain_rooms(now=at("2026-11-10", "09:00"))
+        maintain_rooms(now=at("2026-11-10", "09:55"))
+    room = Room.objects.get(lesson=lesson)
+    lines = [r.getMessage() for r in caplog.records if r.name == "webinars.rooms"]
+    assert lines == [
+        f"room created room={room.pk} lesson={lesson.pk}",
+        f"room opened room={room.pk} lesson={lesson.pk}",
+        f"room closed room={room.pk} lesson={lesson.pk} reason=ended",
+    ]
 
 
 @pytest.mark.django_db

@@ -371,6 +371,23 @@ def lesson_delete(*, lesson: Lesson) -> None:
     logger.info("lesson deleted lesson=%s room=%s", lesson_id, room.pk if room else None)
 
 
+def meeting_page_delete_guard(*, page) -> None:
+    """Refuse (ValidationError) to delete a MeetingPage whose room has a READY recording.
+
+    For Wagtail's ``before_delete_page`` hook: the room's recordings are PROTECTed, and a
+    finished recording of a public meeting must not vanish with an editor's tidy-up.
+    """
+    room_id = getattr(page, "room_id", None)
+    if room_id and Recording.objects.filter(room_id=room_id, status=RecordingStatus.READY).exists():
+        raise ValidationError(
+            _(
+                "“%(page)s” cannot be deleted: its room has a finished recording. "
+                "Unpublish the page instead, or delete the recording first."
+            )
+            % {"page": page.title}
+        )
+
+
 # --- The scheduler tick -------------------------------------------------------------------
 
 

@@ -149,6 +149,20 @@ def test_rescheduling_moves_an_unclosed_room_but_not_a_closed_one():
 
 
 @pytest.mark.django_db
+def test_moving_a_running_lesson_to_another_day_puts_its_room_back_to_scheduled():
+    room = make_room(make_lesson(start=datetime.now(UTC) - timedelta(minutes=5)))
+    room_open(room=room, now=room.scheduled_start)
+    lesson = room.lesson
+    lesson.scheduled_start += timedelta(days=1)
+    lesson.scheduled_end += timedelta(days=1)
+    lesson.save()
+    room.refresh_from_db()
+    assert (room.status, room.started_at) == (RoomStatus.SCHEDULED, None)
+    assert room.scheduled_start == lesson.scheduled_start
+    assert room.recordings.get().status == RecordingStatus.PENDING
+
+
+@pytest.mark.django_db
 def test_uncancelling_before_the_window_ends_schedules_the_room_again():
     room = make_room()
     lesson = room.lesson

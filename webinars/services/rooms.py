@@ -334,6 +334,8 @@ def room_follow_lesson(*, lesson: Lesson, now: datetime | None = None) -> Room |
         for name, value in changed.items():
             setattr(room, name, value)
         room.save(update_fields=[*changed, "updated_at"])
+        if changed.get("status") == RoomStatus.SCHEDULED:
+            _stop_recordings([room.pk], now)  # the lesson no longer runs now
     logger.info(
         "room rescheduled room=%s lesson=%s start=%s end=%s status=%s",
         room.pk,

@@ -30,8 +30,13 @@ class OpenLessonsPage(Page):
     def get_context(self, request, *args, **kwargs):
         """Live now / next 48 h / recent recordings, narrowed by the GET filter form.
 
-        A constant handful of queries whatever the timetable's size (see the selector).
+        A constant handful of queries whatever the timetable's size (see the selector). The
+        lists are the same for every visitor, so the template caches them for
+        OPEN_LESSONS_CACHE_SECONDS per filter and language; ``listing`` is lazy, so a cached
+        fragment costs no query for it at all.
         """
+        from django.utils.functional import SimpleLazyObject
+
         from webinars.models import Subject
         from webinars.selectors import open_lessons_listing
         from webinars.views import LessonFilterForm
@@ -42,10 +47,17 @@ class OpenLessonsPage(Page):
         form.is_valid()  # an invalid field is shown and ignored; the valid one still filters
         cleaned = getattr(form, "cleaned_data", {})
         subject, day = cleaned.get("subject"), cleaned.get("day")
-        listing = open_lessons_listing(
-            subject_id=subject.pk if subject else None, day=day, subjects=subjects
+        context.update(
+            filter_form=form,
+            listing=SimpleLazyObject(
+                lambda: open_lessons_listing(
+                    subject_id=subject.pk if subject else None, day=day, subjects=subjects
+                )
+            ),
+            filtered=bool(subject or day),
+            lists_cache_key=f"{subject.pk if subject else ''}:{day or ''}",
+            lists_cache_seconds=settings.OPEN_LESSONS_CACHE_SECONDS,
         )
-        context.update(filter_form=form, listing=listing, filtered=bool(subject or day))
         return context
 
 

@@ -294,6 +294,6 @@ LOGGING = {
 }
 
 # --- Public pages (issue 6) ----------------------------------------------------------------
-# The open-lessons feed is the same for every caller: its JSON is cached this many seconds
-# per set of query parameters (0 turns the cache off).
-OPEN_LESSONS_FEED_CACHE_SECONDS = env_int("OPEN_LESSONS_FEED_CACHE_SECONDS", 30)
+# The open-lessons feed (API JSON and the page's lists) is the same for every visitor: it is
+# cached this many seconds per set of filters/parameters and language (0 turns it off).
+OPEN_LESSONS_CACHE_SECONDS = env_int("OPEN_LESSONS_CACHE_SECONDS", 30)

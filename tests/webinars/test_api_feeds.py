@@ -130,7 +130,7 @@ def test_bad_parameters_answer_400_naming_the_parameter(api_client, query, param
 def test_query_count_does_not_grow_with_the_number_of_lessons(
     api_client, django_assert_max_num_queries, settings
 ):
-    settings.OPEN_LESSONS_FEED_CACHE_SECONDS = 0
+    settings.OPEN_LESSONS_CACHE_SECONDS = 0
     now = timezone.now()
     for hour in range(1, 31):
         make_lesson(start=now + timedelta(hours=hour), is_open=True)
@@ -153,7 +153,7 @@ def test_anonymous_callers_are_throttled(api_client, monkeypatch):
 
 
 def test_the_feed_is_cached_briefly_for_everyone(api_client, settings, django_assert_num_queries):
-    settings.OPEN_LESSONS_FEED_CACHE_SECONDS = 30
+    settings.OPEN_LESSONS_CACHE_SECONDS = 30
     make_lesson(start=timezone.now() + timedelta(hours=1), is_open=True)
 
     first = api_client.get(URL)

@@ -37,6 +37,8 @@ def _fresh_cache(settings):
     """Throttle counters and the cached navigation live in the cache; start each test empty."""
     settings.JITSI_JWT_ENABLED = True
     cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -112,7 +114,9 @@ def test_feed_page_explains_a_bad_filter_instead_of_failing(client, feed_page):
     assert response.context["filtered"] is False
 
 
-def test_feed_page_query_count_does_not_grow_with_lessons(client, feed_page):
+def test_feed_page_query_count_does_not_grow_with_lessons(client, feed_page, settings):
+    settings.OPEN_LESSONS_CACHE_SECONDS = 0  # count the database path, not the cached lists
+
     def count_queries():
         client.get("/open-lessons/")  # first call creates missing rooms
         with CaptureQueriesContext(connection) as ctx:
@@ -444,3 +448,16 @@ def test_the_language_switch_posts_to_setlang(client, feed_page):
     response = client.post("/i18n/setlang/", {"language": "ru", "next": "/open-lessons/"})
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "ru"
+
+
+def test_feed_page_lists_are_cached_briefly_per_filter_and_language(client, feed_page, settings):
+    settings.OPEN_LESSONS_CACHE_SECONDS = 30
+    make_lesson(start=timezone.now() + timedelta(hours=1), is_open=True, title="First")
+    client.get("/open-lessons/")
+    make_lesson(start=timezone.now() + timedelta(hours=2), is_open=True, title="Second")
+
+    cached = client.get("/open-lessons/").content.decode()
+    other_filter = client.get("/open-lessons/", {"day": "2030-01-01"}).content.decode()
+
+    assert "First" in cached and "Second" not in cached
+    assert "No open lessons are planned" in other_filter

@@ -1,0 +1,373 @@
+"""Public pages on PostgreSQL + gunicorn: query counts and latency (issue 6).
+
+    .venv/bin/python bench/bench_pages.py [--requests 200]
+
+What it does, bounded and cleaned up at the end:
+1. creates a fresh PostgreSQL database (``bench_pages``; dropped afterwards), migrates it, with
+   settings written to a temporary module: DEBUG off, JWT on, throttles raised, and a
+   bench-only urlconf adding one trivial Django view (``GET /bench/ping/``) in front of the
+   portal's (production urls stay untouched);
+2. seeds 10,000 lessons over a week (20 subjects, 50 teachers) with an OpenLessonsPage;
+   phase "10 open": 10 open lessons in the next 48 h; phase "2000 open": 2,000 open;
+3. per phase, in this process (Django test client, same database): query counts of
+   ``GET /api/rooms/open-lessons/`` (first call, which bulk-creates the missing rooms, and
+   steady state), the open-lessons page, a join page, and Wagtail's own cost for serving
+   the home page (the baseline the pages are compared with);
+4. per phase, under gunicorn (2 sync workers, 127.0.0.1): the median and p90 latency of
+   the feed API (cached, as served, and uncached), the open-lessons page, a join page,
+   Wagtail's home page and the trivial view, sequential requests on fresh connections,
+   interleaved so machine noise hits all alike.
+
+Targets: feed ≤ 6 queries at both sizes; page and join queries the same at both sizes and at
+most Wagtail's baseline + 6; median latency ≤ 3× the trivial view's. The machine is shared,
+so latencies are noisy: run it once or twice.
+"""
+
+import argparse
+import http.client
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / ".venv" / "bin" / "python"
+GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_pages")
+TOTAL_LESSONS = 10_000
+
+SETTINGS_MODULE = textwrap.dedent(
+    """
+    import dj_database_url
+    from portal.settings.base import *  # noqa: F403
+
+    DEBUG = False
+    SECRET_KEY = "bench-pages-secret-key-not-for-production-0123456789"
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+    DATABASES = {{"default": dj_database_url.parse({db_url!r}, conn_max_age=600)}}
+    JITSI_JWT_ENABLED = True
+    JITSI_JWT_SECRET = "bench-jitsi-secret-at-least-32-bytes-long"
+    ROOT_URLCONF = "bench_pages_urls"
+    STORAGES["staticfiles"] = {{
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    }}
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {{
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "1000000/min"
+    }}
+    LOGGING["loggers"]["webinars"]["level"] = "WARNING"
+    """
+)
+
+URLS_MODULE = textwrap.dedent(
+    """
+    from django.http import HttpResponse
+    from django.urls import path
+
+    from portal.urls import urlpatterns as portal_urlpatterns
+
+
+    def bench_ping(request):
+        '''The trivial Django view the pages are compared with.'''
+        return HttpResponse("ok", content_type="text/plain")
+
+
+    urlpatterns = [path("bench/ping/", bench_ping), *portal_urlpatterns]
+    """
+)
+
+
+def admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
+        conn.execute(statement)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed() -> dict:
+    """10,000 lessons over a week around now, none open yet; the site's page tree."""
+    from datetime import timedelta
+
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+    from wagtail.models import Page
+
+    from webinars.models import Lesson, Subject
+    from webinars.pages import OpenLessonsPage
+
+    home = Page.objects.get(depth=2, slug="home")
+    home.add_child(instance=OpenLessonsPage(title="Open lessons", slug="open-lessons"))
+    subjects = Subject.objects.bulk_create(
+        Subject(name=f"Subject {n}", code=f"S{n}") for n in range(20)
+    )
+    teachers = User.objects.bulk_create(
+        User(username=f"teacher{n}", first_name="T", last_name=f"Eacher {n}") for n in range(50)
+    )
+    now = timezone.now().replace(second=0, microsecond=0)
+    start = now - timedelta(days=3)
+    lessons = []
+    for n in range(TOTAL_LESSONS):
+        begins = start + timedelta(minutes=n)  # one a minute: ~7 days, ~2,800 in the window
+        lessons.append(
+            Lesson(
+                subject=subjects[n % len(subjects)],
+                teacher=teachers[n % len(teachers)],
+                title=f"Lesson {n}",
+                scheduled_start=begins,
+                scheduled_end=begins + timedelta(minutes=45),
+            )
+        )
+    Lesson.objects.bulk_create(lessons, batch_size=2000)
+    return {"now": now}
+
+
+def open_lessons(count: int) -> None:
+    """Make the first ``count`` lessons starting between now + 30 min and now + 47 h open."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webinars.models import Lesson
+
+    now = timezone.now()
+    ids = list(
+        Lesson.objects.filter(
+            scheduled_start__gte=now + timedelta(minutes=30),
+            scheduled_start__lte=now + timedelta(hours=47),
+        )
+        .order_by("scheduled_start")
+        .values_list("pk", flat=True)[:count]
+    )
+    assert len(ids) == count, f"only {len(ids)} lessons in the window"
+    Lesson.objects.filter(pk__in=ids).update(is_open=True)
+
+
+def query_counts() -> dict:
+    """Queries per request, measured with the test client against the bench database."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from webinars.models import Room
+
+    client = Client()
+    cached_for = settings.OPEN_LESSONS_CACHE_SECONDS
+
+    def count(path: str) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path)
+        return len(ctx.captured_queries), response.status_code
+
+    cache.clear()
+    client.get("/")  # warm the cached navigation and Wagtail's site lookup
+    figures = {}
+    # The feed's short cache would answer from memory: count the database path.
+    settings.OPEN_LESSONS_CACHE_SECONDS = 0
+    figures["feed_api_first"], _ = count("/api/rooms/open-lessons/")
+    figures["feed_api"], status = count("/api/rooms/open-lessons/")
+    assert status == 200, status
+    figures["feed_items"] = len(client.get("/api/rooms/open-lessons/").json())
+    figures["open_lessons_page"], status = count("/open-lessons/")
+    assert status == 200, status
+    slug = Room.objects.filter(is_open=True).order_by("scheduled_start").last().public_slug
+    figures["join_page"], status = count(f"/join/{slug}/")
+    assert status == 200, status
+    figures["wagtail_home_page"], _ = count("/")
+    figures["slug"] = slug
+    settings.OPEN_LESSONS_CACHE_SECONDS = cached_for
+    return figures
+
+
+def get(port: int, path: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status, time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def wait_ready(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            if get(port, "/bench/ping/")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not become ready in time")
+
+
+def latencies(port: int, paths: dict[str, str], n: int) -> dict:
+    """Median and p90 in ms per path; requests interleaved round-robin, after a warm-up.
+
+    A ``{n}`` in a path is replaced by a fresh number per request (to miss the feed's cache).
+    """
+    samples: dict[str, list[float]] = {name: [] for name in paths}
+    for path in paths.values():
+        for i in range(5):
+            get(port, path.replace("{n}", f"9{i}"))
+    for i in range(n):
+        for name, path in paths.items():
+            status, seconds = get(port, path.replace("{n}", str(i)))
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}")
+            samples[name].append(seconds * 1000)
+    return {
+        name: (statistics.median(values), statistics.quantiles(values, n=10)[-1])
+        for name, values in samples.items()
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per path and phase")
+    args = parser.parse_args()
+
+    db_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{DB_NAME}"
+    workdir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    (workdir / "bench_pages_settings.py").write_text(SETTINGS_MODULE.format(db_url=db_url))
+    (workdir / "bench_pages_urls.py").write_text(URLS_MODULE)
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{workdir}{os.pathsep}{REPO}",
+        "DJANGO_SETTINGS_MODULE": "bench_pages_settings",
+    }
+    os.environ.update({k: env[k] for k in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")})
+    sys.path[:0] = [str(workdir), str(REPO)]
+
+    admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
+    server = None
+    try:
+        started = time.monotonic()
+        subprocess.run(
+            [str(PYTHON), "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            timeout=600,
+        )
+        import django
+
+        django.setup()
+        seed()
+        print(f"database ready: {TOTAL_LESSONS} lessons ({time.monotonic() - started:.0f} s)")
+
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(GUNICORN),
+                "portal.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+                "--control-socket",
+                str(workdir / "gunicorn.ctl"),
+            ],
+            cwd=REPO,
+            env=env,
+            start_new_session=True,
+        )
+        wait_ready(port, time.monotonic() + 60)
+
+        results = {}
+        for phase, count in (("10 open", 10), ("2000 open", 2000)):
+            open_lessons(count)
+            figures = query_counts()
+            paths = {
+                "trivial view": "/bench/ping/",
+                "Wagtail home page": "/",
+                "feed API": "/api/rooms/open-lessons/",
+                "feed API, uncached": "/api/rooms/open-lessons/?since_hours=0.1667{n}",
+                "open-lessons page": "/open-lessons/",
+                "join page": f"/join/{figures['slug']}/",
+            }
+            results[phase] = (figures, latencies(port, paths, args.requests))
+            from django.db import connection
+
+            connection.close()
+
+        print()
+        print("queries per request (PostgreSQL)      10 open   2000 open")
+        rows = [
+            ("feed API, first call (creates rooms)", "feed_api_first"),
+            ("feed API", "feed_api"),
+            ("feed items returned", "feed_items"),
+            ("open-lessons page", "open_lessons_page"),
+            ("join page", "join_page"),
+            ("Wagtail home page (baseline)", "wagtail_home_page"),
+        ]
+        for label, key in rows:
+            small, large = results["10 open"][0][key], results["2000 open"][0][key]
+            print(f"  {label:<36} {small:>7}   {large:>9}")
+        print()
+        print(f"latency under gunicorn, ms (median / p90, {args.requests} requests each)")
+        for phase, (_figures, timing) in results.items():
+            trivial = timing["trivial view"][0]
+            print(f"  {phase}:")
+            for name, (median, p90) in timing.items():
+                ratio = median / trivial if trivial else float("nan")
+                print(f"    {name:<22} {median:7.2f} / {p90:7.2f}   {ratio:5.1f}× trivial")
+        small, large = results["10 open"][0], results["2000 open"][0]
+        checks = {
+            "feed API ≤ 6 queries at both sizes": max(
+                small["feed_api_first"], large["feed_api_first"]
+            )
+            <= 6,
+            "open-lessons page queries constant": small["open_lessons_page"]
+            == large["open_lessons_page"],
+            "join page queries constant": small["join_page"] == large["join_page"],
+            "pages ≤ Wagtail baseline + 6": max(small["open_lessons_page"], small["join_page"])
+            <= small["wagtail_home_page"] + 6,
+        }
+        for phase, (_figures, timing) in results.items():
+            trivial = timing["trivial view"][0]
+            for name in ("feed API", "open-lessons page", "join page"):
+                checks[f"{phase}: {name} median ≤ 3× trivial"] = timing[name][0] <= 3 * trivial
+            wagtail = timing["Wagtail home page"][0]
+            for name in ("open-lessons page", "join page"):
+                checks[f"{phase}: {name} median ≤ 3× Wagtail's home page"] = (
+                    timing[name][0] <= 3 * wagtail
+                )
+        print()
+        for label, ok in checks.items():
+            print(f"  [{'ok' if ok else 'MISSED'}] {label}")
+        return 0
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+        from django.db import connections
+
+        connections.close_all()
+        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())

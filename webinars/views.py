@@ -28,6 +28,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from webinars.choices import ClosedReason, JoinRole, RoomStatus
 from webinars.models import CalendarToken, Lesson, Room, Subject
+from webinars.recordings import recording_playback_url, recording_public_url
 from webinars.selectors import (
     lessons_for_user,
     room_for_public_page,
@@ -182,8 +183,6 @@ def join_block_context(
     now: datetime | None = None,
 ) -> dict:
     """Everything ``includes/join_block.html`` shows: people, time, phase, form, recording."""
-    from webinars.recordings import recording_public_url
-
     signed_in = request.user.is_authenticated
     recording = room_latest_ready_recording(room=room)
     video_url = None
@@ -311,18 +310,20 @@ def embed_context(*, result) -> dict:
 @never_cache
 @login_required
 def my_lessons(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's upcoming lessons (role + Join) and recent past ones with recordings."""
-    from webinars.recordings import recording_public_url
+    """The signed-in user's upcoming lessons (role + Join) and recent past ones with recordings.
 
+    ``lessons_for_user`` returns exactly the lessons whose audience (SPEC §4) includes the
+    user, so their recordings are playable without a per-recording permission check.
+    """
     now = timezone.now()
     mine = lessons_for_user(user=request.user, now=now)
     for lesson in mine.past:
-        room = getattr(lesson, "room", None) if _has_room(lesson) else None
-        recordings = getattr(room, "ready_recordings", []) if room else []
-        lesson.videos = [
-            (recording, recording_public_url(recording=recording, user=request.user))
-            for recording in recordings
-        ]
+        room = lesson.room if _has_room(lesson) else None
+        lesson.videos = []
+        for recording in getattr(room, "ready_recordings", []):
+            recording.room = room
+            url = recording_playback_url(recording=recording, public=lesson.is_open)
+            lesson.videos.append((recording, url))
     for lesson in mine.upcoming:
         room = lesson.room if _has_room(lesson) else None
         lesson.phase = room_phase(room=room, now=now) if room else _lesson_phase(lesson, now)

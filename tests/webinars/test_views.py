@@ -461,3 +461,44 @@ def test_feed_page_lists_are_cached_briefly_per_filter_and_language(client, feed
 
     assert "First" in cached and "Second" not in cached
     assert "No open lessons are planned" in other_filter
+
+
+def test_my_lessons_costs_the_same_queries_for_one_or_many_recordings(client):
+    teacher = make_user("t")
+    client.force_login(teacher)
+
+    def queries():
+        client.get("/my/")  # creates the calendar token on the first visit
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/my/").status_code == 200
+        return len(ctx.captured_queries)
+
+    ready_recording(
+        make_room(make_lesson(start=timezone.now() - timedelta(days=1), teacher=teacher))
+    )
+    one = queries()
+    for day in range(2, 8):
+        room = make_room(make_lesson(start=timezone.now() - timedelta(days=day), teacher=teacher))
+        ready_recording(room)
+        ready_recording(room)
+        make_lesson(start=timezone.now() + timedelta(days=day), teacher=teacher)
+    many = queries()
+
+    assert one == many
+
+
+def test_a_private_recording_on_my_lessons_is_a_signed_link_the_student_can_play(client):
+    student, subject = make_user("s"), make_subject()
+    enroll(student, subject)
+    room = make_room(make_lesson(start=timezone.now() - timedelta(days=1), subject=subject))
+    recording = ready_recording(room)
+    client.force_login(student)
+
+    html = client.get("/my/").content.decode()
+    link = html.split('<p><a href="')[1].split('"')[0].replace("&amp;", "&")
+    client.logout()
+    served = client.get(link)
+
+    assert recording.file.name in link and "s=" in link
+    assert served.status_code == 200
+    assert client.get(link.split("?")[0]).status_code == 403

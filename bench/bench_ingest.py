@@ -1,6 +1,9 @@
 """Memory of recording ingest: a 500 MB file through the download path and the Jibri move path.
 
-Usage:  .venv/bin/python bench/bench_ingest.py [--mb 500]
+Usage:  .venv/bin/python bench/bench_ingest.py [--mb 500] [--s3]
+
+``--s3`` adds a third phase: the Jibri path into S3 storage (moto's server on 127.0.0.1 as a
+child process; it holds the uploaded object in its own memory, not ours).
 
 Everything happens in a temporary directory (a throwaway SQLite database, Jibri's directory,
 recording storage) that is deleted at the end. The file server is a child process on
@@ -84,9 +87,54 @@ def measure(label: str, run) -> dict:
     return {"label": label, "growth_mb": growth_mb, "how": how, "secs": elapsed, "result": result}
 
 
+def start_s3(workdir: Path):
+    """moto's S3 server on a free 127.0.0.1 port and an S3Storage on a fresh bucket."""
+    import socket
+
+    import boto3
+    import requests
+    from storages.backends.s3 import S3Storage
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    moto = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            requests.get(endpoint, timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    options = {
+        "bucket_name": "bench-recordings",
+        "endpoint_url": endpoint,
+        "access_key": "testing",
+        "secret_key": "testing",
+        "region_name": "us-east-1",
+        "addressing_style": "path",
+        "signature_version": "s3v4",
+        "file_overwrite": False,
+        "default_acl": None,
+    }
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=options["bucket_name"])
+    return moto, S3Storage(**options)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=int, default=500)
+    parser.add_argument("--s3", action="store_true", help="also measure the Jibri path into S3")
     args = parser.parse_args()
     size = args.mb * 1024 * 1024
 
@@ -94,6 +142,7 @@ def main() -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     server = None
+    moto = None
     settings_tmp = None
     try:
         import django
@@ -137,12 +186,33 @@ def main() -> int:
                 lambda: recording_accept_jibri_file(room=room, file_path=str(jibri)),
             )
 
+        rows = [download, move]
+        if args.s3:
+            moto, store = start_s3(workdir)
+            from webinars.models import Recording
+
+            field = Recording._meta.get_field("file")
+            field.storage = store
+            jibri = Path(settings.RECORDING_LOCAL_DIR) / "bench_s3" / "big.mp4"
+            jibri.parent.mkdir(parents=True, exist_ok=True)
+            with open(jibri, "wb") as fh:
+                fh.truncate(size)
+            with override_settings(RECORDING_MAX_BYTES=size + 1):
+                rows.append(
+                    measure(
+                        "jibri → S3 (hash + multipart upload)",
+                        lambda: recording_accept_jibri_file(room=room, file_path=str(jibri)),
+                    )
+                )
+
         print(f"Ingest of {args.mb} MB ({size} bytes); target: peak RSS growth < 50 MB")
         ok = True
-        for row in (download, move):
+        for row in rows:
             recording = row["result"]
             ok &= recording.status == "READY" and recording.size_bytes == size
             ok &= row["growth_mb"] < 50
+            if recording.status != "READY":
+                print(f"  error: {recording.meta.get('error')}")
             print(
                 f"  {row['label']:<46} status={recording.status:<6} "
                 f"peak RSS growth={row['growth_mb']:6.1f} MB ({row['how']}) "
@@ -151,9 +221,10 @@ def main() -> int:
         print("PASS" if ok else "FAIL")
         return 0 if ok else 1
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
+        for child in (server, moto):
+            if child is not None:
+                child.terminate()
+                child.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
         if settings_tmp is not None and settings_tmp.name.startswith("portal-test-"):
             shutil.rmtree(settings_tmp, ignore_errors=True)

@@ -12,16 +12,8 @@ from django.conf import settings
 from django.core import signing
 
 from webinars import roles
-from webinars.choices import (
-    RecordingStatus,
-    RoomType,
-)
-from webinars.models import (
-    Enrollment,
-    Guardianship,
-    Recording,
-    Room,
-)
+from webinars.choices import RecordingStatus, RoomType
+from webinars.models import Enrollment, Guardianship, Recording, Room
 
 MEDIA_SIGNER_SALT = "webinars.recordings.media"
 

@@ -25,16 +25,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from webinars.choices import (
-    RecordingStatus,
-    RecordingStorage,
-    RoomType,
-)
-from webinars.models import (
-    Recording,
-    Room,
-    random_token,
-)
+from webinars.choices import RecordingStatus, RecordingStorage, RoomType
+from webinars.models import Recording, Room, random_token
 from webinars.recordings.access import is_s3_storage, meeting_page_of, recording_is_public
 from webinars.recordings.errors import DownloadError, DownloadRefused, RecordingRejected
 from webinars.recordings.fetch import download_url_allowed, fetch_to_file
@@ -52,18 +44,11 @@ from webinars.recordings.files import (
 
 logger = logging.getLogger("webinars.recordings")
 
-
 TASK = "webinars.tasks.download_recording"
-
-
 RETRY_BASE_SECS = 60  # then ×4 per attempt: 1, 4, 16, 64 min… (JaaS links live 24 h)
-
-
 WAITING = (RecordingStatus.PENDING, RecordingStatus.IN_PROGRESS)
-
-
 S3_PART_BYTES = 5 * 1024 * 1024  # S3's minimum part; 10,000 parts = 50 GB
-S3_UPLOAD_THREADS = 2  # memory ≈ threads × part size (+ boto3's queue); see bench_ingest.py
+S3_UPLOAD_THREADS = 2  # bench_ingest.py --s3: +37 MB RSS for 500 MB (10 threads: +135 MB)
 STALE_AFTER = timedelta(hours=24)  # JaaS keeps its copy 24 h; Jibri finalizes within minutes
 
 

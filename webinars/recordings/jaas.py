@@ -17,18 +17,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from webinars.choices import (
-    AttendanceSource,
-    JoinRole,
-    RecordingStatus,
-)
-from webinars.models import (
-    Attendance,
-    JoinAudit,
-    Recording,
-    Room,
-    WebhookEvent,
-)
+from webinars.choices import AttendanceSource, JoinRole, RecordingStatus
+from webinars.models import Attendance, JoinAudit, Recording, Room, WebhookEvent
 from webinars.recordings.errors import RecordingRejected
 from webinars.recordings.ingest import (
     WAITING,

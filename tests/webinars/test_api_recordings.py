@@ -441,3 +441,28 @@ def test_dev_make_dummy_and_upload_ingest_for_staff_only(admin_api):
     assert recordings[0].duration_secs == 7
     assert recordings[1].file.name.endswith(".webm")
     assert recordings[1].size_bytes == len(b"webm bytes")
+
+
+@pytest.mark.django_db
+def test_jaas_odd_values_are_ignored_not_a_500(api_client, file_server):
+    room = make_room()
+    url = file_server.route("/odd.mp4", (200, {}, b"odd"))
+    payload = event(
+        room,
+        "RECORDING_UPLOADED",
+        "k-odd",
+        preAuthenticatedLink=url,
+        durationSec=-5,
+        startTimestamp=1e30,
+        endTimestamp="yesterday",
+    )
+    payload["timestamp"] = 1e30
+    with override_settings(DEBUG=True, RECORDING_DOWNLOAD_HOSTS=["127.0.0.1"]):
+        assert jaas(api_client, payload).status_code == 200
+    recording = room.recordings.get()
+    assert recording.status == RecordingStatus.READY
+    assert recording.duration_secs is None
+    assert recording.started_at is None
+    odd = {"idempotencyKey": "k-list", "eventType": "PARTICIPANT_JOINED", "fqn": 5, "data": []}
+    assert jaas(api_client, odd).status_code == 200
+    assert jaas(api_client, [1, 2]).status_code == 400

@@ -60,16 +60,24 @@ def jaas_signature_valid(*, header: str | None, body: bytes, now: datetime | Non
 
 
 def _event_time(payload: dict, now: datetime) -> datetime:
-    stamp = payload.get("timestamp")
-    if isinstance(stamp, int | float) and stamp > 0:
-        return datetime.fromtimestamp(stamp / 1000, tz=UTC)
-    return now
+    return _ms(payload.get("timestamp")) or now
 
 
 def _ms(value) -> datetime | None:
-    if isinstance(value, int | float) and value > 0:
+    """JaaS milliseconds → aware UTC; None for anything that is not a plausible time."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return None
+    try:
         return datetime.fromtimestamp(value / 1000, tz=UTC)
-    return None
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _seconds(value) -> int | None:
+    """A duration in seconds (0 … 7 days), or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if 0 <= value <= 7 * 86400 else None
 
 
 def jaas_room_for_fqn(*, fqn: str) -> Room | None:
@@ -158,7 +166,7 @@ def _jaas_recording_uploaded(*, room: Room, session_id: str, key: str, data: dic
     fields = {
         "started_at": _ms(data.get("startTimestamp")),
         "ended_at": _ms(data.get("endTimestamp")),
-        "duration_secs": int(duration) if isinstance(duration, int | float) else None,
+        "duration_secs": _seconds(duration),
     }
     meta = {
         "idempotency_key": key,

@@ -507,3 +507,15 @@ def test_the_schema_documents_the_join_endpoints(school):
         paths["/api/rooms/{room_id}/join/"]["post"]["responses"]
     )
     assert "200" in paths["/api/rooms/{room_id}/permissions/"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("who", ["student", "parent", "anonymous"])
+def test_a_join_costs_a_few_queries_whoever_asks(
+    school, jwt_on, who, django_assert_max_num_queries
+):
+    """Room, role facts, the two rows: no per-row lookups, no deferred-field loads."""
+    with django_assert_max_num_queries(6) as captured:
+        response = join(school, who, school.rooms["open_lesson"])
+    assert response.status_code == 200
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert sum("webinars_room" in sql and sql.startswith("SELECT") for sql in statements) == 1

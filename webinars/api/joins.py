@@ -15,12 +15,12 @@ from rest_framework.views import APIView
 
 from webinars.api.serializers import ZonedDateTimeField, requested_zone
 from webinars.api.throttles import PublicJoinIpThrottle, PublicJoinSlugThrottle
-from webinars.models import Room
 from webinars.services.joins import (
     JoinRefused,
     room_join_public,
     room_join_user,
     room_permissions_for,
+    rooms_for_joining,
 )
 
 ROLE_HELP = "moderator, participant or observer (SPEC §4)."
@@ -96,7 +96,7 @@ class RoomJoinApi(APIView):
         responses={status.HTTP_200_OK: JoinResultSerializer, **JOIN_REFUSALS},
     )
     def post(self, request, room_id: int):
-        room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
+        room = get_object_or_404(rooms_for_joining(), pk=room_id)
         try:
             result = room_join_user(room=room, user=request.user, ip=client_ip(request))
         except JoinRefused as exc:
@@ -150,7 +150,7 @@ class RoomPermissionsApi(APIView):
         },
     )
     def get(self, request, room_id: int):
-        room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
+        room = get_object_or_404(rooms_for_joining(), pk=room_id)
         return Response(room_permissions_for(room=room, user=request.user))
 
 

@@ -37,3 +37,18 @@ def admin_api(admin_user) -> APIClient:
     client = APIClient()
     client.force_authenticate(admin_user)
     return client
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests (live server, threads, subprocesses) flush the database when they end,
+    which would also remove what data migrations created (the site's HomePage, the staff groups).
+    ``serialized_rollback`` restores that content at the start of each such test."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = {"live_server", "transactional_db"} & set(item.fixturenames) or (
+            marker is not None and marker.kwargs.get("transaction")
+        )
+        if transactional:
+            item.add_marker(
+                pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False
+            )

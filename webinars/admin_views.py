@@ -121,9 +121,12 @@ class RecordingRetryView(ConfirmActionView):
     index_url_name = "recordings:index"
 
     def perform(self) -> str:
-        from webinars.recordings import recording_retry
+        from webinars.recordings import RecordingRejected, recording_retry
 
-        recording_retry(recording=self.object)
+        try:
+            recording_retry(recording=self.object)
+        except RecordingRejected as refusal:
+            raise ValidationError(str(refusal)) from refusal
         return _("Download of “%(recording)s” queued again.") % {"recording": self.object}
 
 

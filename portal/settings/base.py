@@ -218,8 +218,9 @@ REDIS_URL = env_str("REDIS_URL")
 Q_CLUSTER = {
     "name": "portal",
     "workers": env_int("Q_WORKERS", 2),
-    "timeout": 600,
-    "retry": 660,  # must exceed timeout
+    # One task may be a multi-GB recording download (RECORDING_MAX_BYTES); ticks take < 1 s.
+    "timeout": env_int("Q_TIMEOUT", 7200),
+    "retry": env_int("Q_TIMEOUT", 7200) + 60,  # must exceed timeout
     "max_attempts": 1,
     "queue_limit": 50,
     "bulk": 10,

@@ -190,3 +190,34 @@ def test_admin_dashboard_shows_live_rooms_the_next_day_and_failed_recordings(adm
     page = admin_client.get(reverse("wagtailadmin_home")).content.decode()
     assert "Live algebra" in page and "Tomorrow&#x27;s poetry" in page
     assert "HTTP 404" in page and reverse("recordings:retry", args=[1]).rsplit("/", 2)[0] in page
+
+
+@pytest.mark.django_db
+def test_admin_retry_of_a_ready_recording_is_refused_in_words(admin_client):
+    from tests.factories import make_recording
+
+    recording = make_recording(make_room(), status="READY")
+    response = admin_client.post(reverse("recordings:retry", args=[recording.pk]), follow=True)
+    recording.refresh_from_db()
+    assert recording.status == "READY"
+    messages = [str(m).strip() for m in response.context["messages"]]
+    assert messages == ["This recording is already ready."]
+
+
+@pytest.mark.django_db
+def test_admin_retries_a_failed_jaas_download(admin_client, monkeypatch):
+    from tests.factories import make_recording
+
+    queued = []
+    monkeypatch.setattr(
+        "webinars.recordings.ingest.async_task", lambda *args, **kwargs: queued.append(args)
+    )
+    recording = make_recording(
+        make_room(),
+        status="FAILED",
+        meta={"source": "jaas", "url": "https://8x8.vc/rec.mp4", "error": "timeout", "attempts": 5},
+    )
+    response = admin_client.post(reverse("recordings:retry", args=[recording.pk]), follow=True)
+    recording.refresh_from_db()
+    assert recording.status == "PENDING", [str(m) for m in response.context["messages"]]
+    assert queued == [("webinars.tasks.download_recording", recording.pk)]

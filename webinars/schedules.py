@@ -10,6 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 MAINTAIN_ROOMS = "webinars.maintain_rooms"
+EXPIRE_STALE_RECORDINGS = "webinars.expire_stale_recordings"
 
 SCHEDULES = [
     {
@@ -17,6 +18,12 @@ SCHEDULES = [
         "func": "webinars.tasks.maintain_rooms",
         "schedule_type": "I",  # Schedule.MINUTES
         "minutes": 1,
+        "repeats": -1,
+    },
+    {
+        "name": EXPIRE_STALE_RECORDINGS,
+        "func": "webinars.tasks.expire_stale_recordings",
+        "schedule_type": "H",  # Schedule.HOURLY
         "repeats": -1,
     },
 ]

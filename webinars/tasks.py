@@ -14,3 +14,11 @@ def download_recording(recording_id: int) -> None:
     from webinars.recordings import recording_download
 
     recording_download(recording_id=recording_id)
+
+
+def expire_stale_recordings() -> int:
+    """Hourly: recordings whose file never came are FAILED with the reason, never "processing"
+    forever (SPEC §8); returns how many."""
+    from webinars.recordings import recording_expire_stale
+
+    return recording_expire_stale()

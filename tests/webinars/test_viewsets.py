@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import make_lesson, make_room, make_subject, make_user
 from webinars.models import Lesson
@@ -221,3 +222,27 @@ def test_admin_retries_a_failed_jaas_download(admin_client, monkeypatch):
     recording.refresh_from_db()
     assert recording.status == "PENDING", [str(m) for m in response.context["messages"]]
     assert queued == [("webinars.tasks.download_recording", recording.pk)]
+
+
+@pytest.mark.django_db
+def test_deleting_a_meeting_page_with_a_ready_recording_is_refused(admin_client):
+    from tests.factories import make_recording
+    from webinars.management.commands.seed_demo import ensure_site_sections
+    from webinars.pages import MeetingPage
+
+    _feed, meetings = ensure_site_sections()
+    start = timezone.now() + timedelta(days=1)
+    page = meetings.add_child(
+        instance=MeetingPage(
+            title="Assembly",
+            slug="assembly",
+            scheduled_start=start,
+            scheduled_end=start + timedelta(hours=1),
+        )
+    )
+    page.save_revision().publish()
+    page.refresh_from_db()
+    make_recording(page.room, status="READY")
+    response = admin_client.post(reverse("wagtailadmin_pages:delete", args=[page.pk]), follow=True)
+    assert MeetingPage.objects.filter(pk=page.pk).exists()
+    assert "finished recording" in response.content.decode()

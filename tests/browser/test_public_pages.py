@@ -12,10 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from wagtail.models import Page
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
 
+from home.models import HomePage
 from tests.browser.conftest import axe_violations, screenshot
 from tests.factories import make_lesson, make_recording, make_room, make_subject, make_user
 from webinars.choices import RecordingStatus, RoomStatus
@@ -28,9 +31,22 @@ pytestmark = [
 ]
 
 
+def home_page() -> Page:
+    """The site's home page, rebuilt if another transactional test flushed the tables."""
+    code = get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    Locale.objects.get_or_create(language_code=code)
+    home = Page.objects.filter(depth=2, slug="home").first()
+    if home is None:
+        root = Page.objects.filter(depth=1).first() or Page.add_root(title="Root", slug="root")
+        home = root.add_child(instance=HomePage(title="Cedar school webinars", slug="home"))
+    if not Site.objects.filter(is_default_site=True).exists():
+        Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
+    return home
+
+
 @pytest.fixture
 def feed_page():
-    home = Page.objects.get(depth=2, slug="home")
+    home = home_page()
     return home.add_child(instance=OpenLessonsPage(title="Open lessons", slug="open-lessons"))
 
 

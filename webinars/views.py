@@ -363,9 +363,20 @@ def _calendar_url(request: HttpRequest) -> str | None:
 @require_POST
 @login_required
 def my_join(request: HttpRequest, lesson_id: int) -> HttpResponse:
-    """The Join button of /my/: the lesson's room (created if due), then the user's own role."""
+    """The Join button of /my/: the lesson's room (created if due), then the user's own role.
+
+    A lesson whose window has not begun keeps its room uncreated (SPEC §3: the scheduler or a
+    forced API call creates it early, not a button): the answer is "opens at" straight away.
+    """
     lesson = get_object_or_404(Lesson.objects.select_related("subject"), pk=lesson_id)
-    room, _created = room_ensure_for_lesson(lesson=lesson)
+    room = Room.objects.filter(lesson=lesson).first()
+    if room is None:
+        draft = Room(scheduled_start=lesson.scheduled_start, scheduled_end=lesson.scheduled_end)
+        if timezone.now() < draft.window_start:
+            early = _Refusal(409, opens_at=draft.window_start)
+            messages.error(request, f"{lesson.title}: {refusal_message(early)}")
+            return redirect("webinars:my")
+        room, _created = room_ensure_for_lesson(lesson=lesson)
     try:
         result = room_join_user(room=room, user=request.user, ip=client_ip(request))
     except JoinRefused as refusal:

@@ -415,6 +415,7 @@ def test_too_early_join_from_my_lessons_comes_back_with_the_reason(client):
 
     assert response.redirect_chain[-1][0] == "/my/"
     assert "The room is not open yet" in response.content.decode()
+    assert not Room.objects.filter(lesson=lesson).exists()  # no room before its window
 
 
 def test_my_join_accepts_only_post(client):

@@ -65,7 +65,8 @@ def site_pages() -> dict:
         for name, model in (("open_lessons", OpenLessonsPage), ("meetings", MeetingIndexPage)):
             page = model.objects.live().first()
             urls[name] = page.url if page is not None else None
-        cache.set(key, urls, NAV_CACHE_SECONDS)
+        if any(urls.values()):  # a site still being set up is asked again next time
+            cache.set(key, urls, NAV_CACHE_SECONDS)
     return urls
 
 

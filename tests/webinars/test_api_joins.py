@@ -22,6 +22,7 @@ from webinars.pages import MeetingIndexPage, MeetingPage
 from webinars.roles import Rule
 from webinars.services.joins import (
     JoinRefused,
+    room_for_joining,
     room_join_public,
     room_join_user,
     room_regenerate_public_slug,
@@ -286,8 +287,9 @@ def test_the_token_expires_at_the_window_end_of_a_lesson_about_to_finish(school,
         duration=timedelta(minutes=45),
     )
     room = make_room(lesson, status=RoomStatus.OPEN)
-    body = join(school, "teacher", room).json()
-    claims = decode(body["join_url"])
+    response = join(school, "teacher", room)
+    assert response.status_code == 200, response.json()
+    claims = decode(response.json()["join_url"])
     assert claims["exp"] == int(room.window_end.timestamp())
     assert claims["exp"] - claims["iat"] < 16 * 60
 
@@ -519,3 +521,27 @@ def test_a_join_costs_a_few_queries_whoever_asks(
     assert response.status_code == 200
     statements = [query["sql"] for query in captured.captured_queries]
     assert sum("webinars_room" in sql and sql.startswith("SELECT") for sql in statements) == 1
+
+
+def test_the_join_loads_the_right_lesson_facts_when_ids_differ(db):
+    """Teacher, subject and lesson ids deliberately out of step: no column mix-ups."""
+    for _ in range(3):
+        make_subject()
+    make_user(), make_user()
+    teacher = make_user()
+    lesson = make_lesson(teacher=teacher, subject=make_subject(), is_open=True)
+    room = make_room(lesson)
+    loaded = room_for_joining(pk=room.pk)
+    assert (loaded.lesson.pk, loaded.lesson.teacher_id, loaded.lesson.subject_id) == (
+        lesson.pk,
+        teacher.pk,
+        lesson.subject_id,
+    )
+    assert (loaded.lesson.is_open, loaded.lesson.is_cancelled) == (True, False)
+    assert (loaded.scheduled_start, loaded.scheduled_end) == (
+        lesson.scheduled_start,
+        lesson.scheduled_end,
+    )
+    assert loaded.lesson.title == lesson.title  # not loaded up front, fetched on use
+    assert room_for_joining(public_slug=room.public_slug).pk == room.pk
+    assert room_for_joining(pk=room.pk + 1000) is None

@@ -1,6 +1,6 @@
 """API views: joining rooms and asking what one may do in them (SPEC §7)."""
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -17,10 +17,10 @@ from webinars.api.serializers import ZonedDateTimeField, requested_zone
 from webinars.api.throttles import PublicJoinIpThrottle, PublicJoinSlugThrottle
 from webinars.services.joins import (
     JoinRefused,
+    room_for_joining,
     room_join_public,
     room_join_user,
     room_permissions_for,
-    rooms_for_joining,
 )
 
 ROLE_HELP = "moderator, participant or observer (SPEC §4)."
@@ -81,6 +81,13 @@ def refusal_response(exc: JoinRefused, request) -> Response:
     return Response(body, status=exc.status_code)
 
 
+def _room_or_404(room_id: int):
+    room = room_for_joining(pk=room_id)
+    if room is None:
+        raise Http404
+    return room
+
+
 def _zoned(request) -> dict:
     return {"request": request}
 
@@ -96,7 +103,7 @@ class RoomJoinApi(APIView):
         responses={status.HTTP_200_OK: JoinResultSerializer, **JOIN_REFUSALS},
     )
     def post(self, request, room_id: int):
-        room = get_object_or_404(rooms_for_joining(), pk=room_id)
+        room = _room_or_404(room_id)
         try:
             result = room_join_user(room=room, user=request.user, ip=client_ip(request))
         except JoinRefused as exc:
@@ -150,7 +157,7 @@ class RoomPermissionsApi(APIView):
         },
     )
     def get(self, request, room_id: int):
-        room = get_object_or_404(rooms_for_joining(), pk=room_id)
+        room = _room_or_404(room_id)
         return Response(room_permissions_for(room=room, user=request.user))
 
 

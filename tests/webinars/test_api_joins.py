@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from home.models import HomePage
 from tests.factories import enroll, make_guardian, make_lesson, make_room, make_subject, make_user
+from webinars.api.throttles import PublicJoinSlugThrottle
 from webinars.choices import AttendanceSource, JitsiEnv, JoinRole, RoomStatus, RoomType
 from webinars.models import Attendance, JoinAudit, Room
 from webinars.pages import MeetingIndexPage, MeetingPage
@@ -475,16 +476,22 @@ def test_public_joins_are_throttled_per_ip(school, settings):
     assert other_ip.status_code == 200
 
 
-def test_public_joins_are_throttled_per_link(school, settings):
+def test_public_joins_are_throttled_per_link(school, settings, monkeypatch):
     rates(settings, ip="1000/min", slug="2/min")
+    clock = {"now": 6_000_045.0}  # 45 s into a minute window
+    monkeypatch.setattr(PublicJoinSlugThrottle, "timer", staticmethod(lambda: clock["now"]))
     busy = f"/api/rooms/public/{school.rooms['open_lesson'].public_slug}/join/"
-    codes = [
-        APIClient(REMOTE_ADDR=f"10.0.0.{n}").post(busy, {}, format="json").status_code
-        for n in range(1, 4)
-    ]
-    assert codes == [200, 200, 429]
+
+    def guest(n: int):
+        return APIClient(REMOTE_ADDR=f"10.0.0.{n}").post(busy, {}, format="json")
+
+    assert [guest(n).status_code for n in range(1, 4)] == [200, 200, 429]
+    throttled = guest(4)
+    assert throttled.status_code == 429 and throttled["Retry-After"] == "15"
     quiet = f"/api/rooms/public/{school.rooms['open_meeting'].public_slug}/join/"
     assert APIClient(REMOTE_ADDR="10.0.0.9").post(quiet, {}, format="json").status_code == 200
+    clock["now"] += 15  # the next window
+    assert guest(5).status_code == 200
 
 
 def test_room_join_public_service_validates_before_touching_the_database(db):

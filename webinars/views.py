@@ -9,6 +9,7 @@ embedded room that starts file recording when the conference starts (SPEC §5).
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -136,15 +137,7 @@ def room_phase(*, room: Room, now: datetime | None = None) -> Phase:
     return Phase("upcoming", opens_at=room.window_start)
 
 
-def local_time(value: datetime) -> str:
-    """``value`` as HH:MM in the school's zone, with the zone named (e.g. "09:45 Europe/…")."""
-    local = timezone.localtime(value, timezone=_school_zone())
-    return f"{formats.time_format(local, 'H:i')} {settings.TIME_ZONE}"
-
-
-def _school_zone():
-    from zoneinfo import ZoneInfo
-
+def _school_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 

@@ -224,7 +224,7 @@ def test_a_bad_display_name_is_shown_next_to_the_field(client):
     assert 'aria-invalid="true"' in html
 
 
-def test_the_join_form_needs_the_csrf_token(room_factory=None):
+def test_the_join_form_needs_the_csrf_token():
     room = open_room(start_in=timedelta(minutes=5))
     strict = Client(enforce_csrf_checks=True)
 

@@ -81,8 +81,8 @@ def refusal_response(exc: JoinRefused, request) -> Response:
     return Response(body, status=exc.status_code)
 
 
-def _room_or_404(room_id: int):
-    room = room_for_joining(pk=room_id)
+def _room_or_404(room_id: int, user):
+    room = room_for_joining(pk=room_id, viewer=user)
     if room is None:
         raise Http404
     return room
@@ -103,7 +103,7 @@ class RoomJoinApi(APIView):
         responses={status.HTTP_200_OK: JoinResultSerializer, **JOIN_REFUSALS},
     )
     def post(self, request, room_id: int):
-        room = _room_or_404(room_id)
+        room = _room_or_404(room_id, request.user)
         try:
             result = room_join_user(room=room, user=request.user, ip=client_ip(request))
         except JoinRefused as exc:
@@ -157,7 +157,7 @@ class RoomPermissionsApi(APIView):
         },
     )
     def get(self, request, room_id: int):
-        room = _room_or_404(room_id)
+        room = _room_or_404(room_id, request.user)
         return Response(room_permissions_for(room=room, user=request.user))
 
 

@@ -85,37 +85,50 @@ def _join_lesson_fields() -> list:
     return [field for field in Lesson._meta.concrete_fields if field.name in JOIN_LESSON_FIELDS]
 
 
-@lru_cache(maxsize=2)
-def _room_for_joining_sql(key: str) -> str:
+@lru_cache(maxsize=4)
+def _room_for_joining_sql(key: str, with_viewer: bool) -> str:
     quote = connection.ops.quote_name
     room_columns = [f"r.{quote(Room._meta.get_field(name).column)}" for name in JOIN_ROOM_FIELDS]
     lesson_columns = [
         f"l.{quote(field.column)} AS {quote('lesson__' + field.attname)}"
         for field in _join_lesson_fields()
     ]
+    viewer = f", {_viewer_facts_sql()}" if with_viewer else ""
     return (
-        f"SELECT {', '.join(room_columns + lesson_columns)} "  # noqa: S608 - names from models
+        f"SELECT {', '.join(room_columns + lesson_columns)}{viewer} "  # noqa: S608 - names
         f"FROM {quote(Room._meta.db_table)} r "
         f"LEFT JOIN {quote(Lesson._meta.db_table)} l ON l.id = r.lesson_id "
         f"WHERE r.{quote(Room._meta.get_field(key).column)} = %s"
     )
 
 
-def room_for_joining(*, pk: int | None = None, public_slug: str | None = None) -> Room | None:
+def room_for_joining(
+    *, pk: int | None = None, public_slug: str | None = None, viewer=None
+) -> Room | None:
     """A room and its lesson, by id or public slug, with only what a join needs loaded.
 
     The join is the hot path of a school assembly: this statement costs about a third of the
-    ORM's ``select_related().get()`` to build. Fields not loaded are deferred (fetched on use).
+    ORM's ``select_related().get()`` to build, and with ``viewer`` (a signed-in user) it also
+    brings the viewer's facts for the role table, saving the join a second query. Fields not
+    loaded are deferred (fetched on use).
     """
     key, value = ("id", pk) if pk is not None else ("public_slug", public_slug)
-    room = next(iter(Room.objects.raw(_room_for_joining_sql(key), [value])), None)
-    if room is not None and room.lesson_id is not None:
+    viewer_id = _user_id(viewer)
+    params = [*(_viewer_facts_params(viewer_id) if viewer_id else ()), value]
+    rooms = Room.objects.raw(_room_for_joining_sql(key, bool(viewer_id)), params)
+    room = next(iter(rooms), None)
+    if room is None:
+        return None
+    if room.lesson_id is not None:
         fields = _join_lesson_fields()
         room.lesson = Lesson.from_db(
             room._state.db,
             [field.attname for field in fields],
             [getattr(room, f"lesson__{field.attname}") for field in fields],
         )
+        if viewer_id:
+            facts = [getattr(room, f"viewer__{name}") for name in FACT_NAMES]
+            room._join_viewer_facts = (viewer_id, _facts(facts))
     return room
 
 
@@ -181,55 +194,69 @@ def _staff_group_names(user) -> set[str]:
     return set(user.groups.filter(name__in=STAFF_ROLE_GROUPS).values_list("name", flat=True))
 
 
-@lru_cache(maxsize=1)
-def _lesson_flags_sql() -> str:
-    """The facts query, written once from the models' tables.
+FACT_NAMES = ("is_co_teacher", "is_enrolled", "is_parent_of_enrolled", "staff_group")
 
-    Every signed-in join runs it; the ORM took longer to compile its four subqueries than the
-    database took to answer them, so it is plain SQL (parameters bound, never interpolated).
+
+@lru_cache(maxsize=1)
+def _viewer_facts_sql() -> str:
+    """The select list of a viewer's facts about lesson ``l`` (params: user id ×4, groups).
+
+    Every signed-in join needs them; the ORM took longer to compile these four subqueries than
+    the database took to answer them, so they are plain SQL (values bound, never interpolated).
     """
-    co_teachers = Lesson.co_teachers.through._meta.db_table
-    enrollment = Enrollment._meta.db_table
-    guardianship = Guardianship._meta.db_table
-    user_groups = get_user_model().groups.through._meta.db_table
-    groups = Group._meta.db_table
+    quote = connection.ops.quote_name
+    co_teachers = quote(Lesson.co_teachers.through._meta.db_table)
+    enrollment = quote(Enrollment._meta.db_table)
+    guardianship = quote(Guardianship._meta.db_table)
+    user_groups = quote(get_user_model().groups.through._meta.db_table)
+    groups = quote(Group._meta.db_table)
     names = ", ".join(["%s"] * len(STAFF_ROLE_GROUPS))
     return f"""
-        SELECT
-          EXISTS (SELECT 1 FROM {co_teachers} WHERE lesson_id = %s AND user_id = %s),
-          EXISTS (SELECT 1 FROM {enrollment} WHERE subject_id = %s AND student_id = %s),
-          EXISTS (
-            SELECT 1 FROM {guardianship} g JOIN {enrollment} e ON e.student_id = g.child_id
-            WHERE g.parent_id = %s AND e.subject_id = %s
-          ),
-          (
-            SELECT gr.name FROM {user_groups} ug JOIN {groups} gr ON gr.id = ug.group_id
-            WHERE ug.user_id = %s AND gr.name IN ({names}) ORDER BY gr.name LIMIT 1
-          )
-    """  # noqa: S608 - table names come from model metadata, values are bound parameters
+        EXISTS (
+          SELECT 1 FROM {co_teachers} c WHERE c.lesson_id = l.id AND c.user_id = %s
+        ) AS viewer__is_co_teacher,
+        EXISTS (
+          SELECT 1 FROM {enrollment} e WHERE e.subject_id = l.subject_id AND e.student_id = %s
+        ) AS viewer__is_enrolled,
+        EXISTS (
+          SELECT 1 FROM {guardianship} g JOIN {enrollment} e ON e.student_id = g.child_id
+          WHERE g.parent_id = %s AND e.subject_id = l.subject_id
+        ) AS viewer__is_parent_of_enrolled,
+        (
+          SELECT gr.name FROM {user_groups} ug JOIN {groups} gr ON gr.id = ug.group_id
+          WHERE ug.user_id = %s AND gr.name IN ({names}) ORDER BY gr.name LIMIT 1
+        ) AS viewer__staff_group
+    """  # noqa: S608 - names from model metadata
 
 
-def _lesson_flags(*, lesson: Lesson, user) -> dict:
-    """Co-teacher, enrolled, parent-of-enrolled and a staff group of ``user``, in one query."""
-    params = [
-        lesson.pk,
-        user.pk,
-        lesson.subject_id,
-        user.pk,
-        user.pk,
-        lesson.subject_id,
-        user.pk,
-        *STAFF_ROLE_GROUPS,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_lesson_flags_sql(), params)
-        co_teacher, enrolled, parent, staff_group = cursor.fetchone()
+def _viewer_facts_params(user_id: int) -> list:
+    return [user_id, user_id, user_id, user_id, *STAFF_ROLE_GROUPS]
+
+
+def _facts(values) -> dict:
+    co_teacher, enrolled, parent, staff_group = values
     return {
         "is_co_teacher": bool(co_teacher),
         "is_enrolled": bool(enrolled),
         "is_parent_of_enrolled": bool(parent),
         "staff_group": staff_group,
     }
+
+
+def _lesson_flags(*, lesson: Lesson, user) -> dict:
+    """Co-teacher, enrolled, parent-of-enrolled and a staff group of ``user``, in one query."""
+    table = connection.ops.quote_name(Lesson._meta.db_table)
+    sql = f"SELECT {_viewer_facts_sql()} FROM {table} l WHERE l.id = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*_viewer_facts_params(user.pk), lesson.pk])
+        return _facts(cursor.fetchone())
+
+
+def _preloaded_facts(room: Room, user_id: int) -> dict | None:
+    preloaded = getattr(room, "_join_viewer_facts", None)
+    if preloaded is not None and preloaded[0] == user_id:
+        return preloaded[1]
+    return None
 
 
 def _decide(*, room: Room, user, via_public_link: bool) -> RoleDecision:
@@ -240,7 +267,7 @@ def _decide(*, room: Room, user, via_public_link: bool) -> RoleDecision:
         lesson = room.lesson
         flags = {}
         if user_id is not None and user_id != lesson.teacher_id:
-            flags = _lesson_flags(lesson=lesson, user=user)
+            flags = _preloaded_facts(room, user_id) or _lesson_flags(lesson=lesson, user=user)
             staff = roles.is_school_staff(
                 is_staff=user.is_staff,
                 is_superuser=user.is_superuser,

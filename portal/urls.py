@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin as django_admin
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
@@ -23,4 +22,6 @@ if settings.SERVE_RECORDINGS_VIA_DJANGO:
 
     urlpatterns += recording_media_urlpatterns
 
-urlpatterns += i18n_patterns(path("", include(wagtail_urls)), prefix_default_language=False)
+# Wagtail's catch-all comes last. No language prefix in URLs: LocaleMiddleware picks the language
+# from the switch's cookie, then the browser's Accept-Language, then LANGUAGE_CODE.
+urlpatterns += [path("", include(wagtail_urls))]

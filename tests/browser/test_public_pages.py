@@ -183,6 +183,7 @@ def test_a_ready_recording_plays_on_the_join_page(offline, live_server, recordin
     assert state["src"].startswith(live_server.url)
 
 
+@pytest.mark.browser_context_args(locale="ru-RU")
 def test_a_school_running_in_russian_shows_russian(offline, live_server, feed_page, settings):
     settings.LANGUAGE_CODE = "ru"
     page = offline
@@ -197,3 +198,15 @@ def test_a_school_running_in_russian_shows_russian(offline, live_server, feed_pa
     page.get_by_role("link", name="Дроби").click()
     assert page.get_by_label("Ваше имя").is_visible()
     assert page.get_by_role("button", name="Войти как гость").is_visible()
+
+
+def test_an_english_browser_switches_the_site_to_russian(offline, live_server, feed_page):
+    page = offline
+    page.goto(f"{live_server.url}/open-lessons/")
+    assert page.locator("html").get_attribute("lang") == "en"
+
+    page.get_by_label("Language").select_option("ru")
+    page.get_by_role("button", name="Switch").click()
+
+    assert page.locator("html").get_attribute("lang") == "ru"
+    assert page.get_by_role("heading", name="Идёт сейчас").is_visible()

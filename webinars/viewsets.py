@@ -77,6 +77,17 @@ class ActionsIndexView(IndexView):
         return buttons
 
 
+class ServerOwnedViewSet(ModelViewSet):
+    """Rows the system writes: listed, filtered, inspected and exported; never copied."""
+
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request):
+        return self.model.objects.select_related(*self.select_related)
+
+
 class DateRangeFilterSet(WagtailFilterSet):
     """Base: a date-range filter on the model's ``scheduled_start``."""
 
@@ -194,7 +205,7 @@ class RoomFilterSet(DateRangeFilterSet):
         fields = ["status", "type", "is_open", "scheduled_start", "auto_manage"]
 
 
-class RoomViewSet(ModelViewSet):
+class RoomViewSet(ServerOwnedViewSet):
     model = Room
     icon = "link"
     form_fields = ["title", "auto_manage"]
@@ -222,11 +233,8 @@ class RoomViewSet(ModelViewSet):
         "jitsi_room",
         "closed_reason",
     ]
-    inspect_view_enabled = True
-    copy_view_enabled = False
 
-    def get_queryset(self, request):
-        return Room.objects.select_related("lesson")
+    select_related = ("lesson",)
 
     class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
         row_actions = [
@@ -251,7 +259,7 @@ class RecordingFilterSet(WagtailFilterSet):
         fields = ["status", "storage"]
 
 
-class RecordingViewSet(ModelViewSet):
+class RecordingViewSet(ServerOwnedViewSet):
     model = Recording
     icon = "media"
     form_fields = ["status"]
@@ -275,11 +283,8 @@ class RecordingViewSet(ModelViewSet):
         "checksum_sha256",
         "storage",
     ]
-    inspect_view_enabled = True
-    copy_view_enabled = False
 
-    def get_queryset(self, request):
-        return Recording.objects.select_related("room__lesson")
+    select_related = ("room__lesson",)
 
     class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
         row_actions = [("retry", _("Retry download"), "rotate")]
@@ -290,7 +295,7 @@ class RecordingViewSet(ModelViewSet):
         ]
 
 
-class AttendanceViewSet(ModelViewSet):
+class AttendanceViewSet(ServerOwnedViewSet):
     model = Attendance
     icon = "user"
     form_fields = ["left_at"]
@@ -305,14 +310,11 @@ class AttendanceViewSet(ModelViewSet):
     list_filter = ["role", "source"]
     search_fields = ["display_name", "user__username", "room__title", "room__lesson__title"]
     list_export = ["room", "user", "display_name", "role", "joined_at", "left_at", "source"]
-    inspect_view_enabled = True
-    copy_view_enabled = False
 
-    def get_queryset(self, request):
-        return Attendance.objects.select_related("room__lesson", "user")
+    select_related = ("room__lesson", "user")
 
 
-class JoinAuditViewSet(ModelViewSet):
+class JoinAuditViewSet(ServerOwnedViewSet):
     model = JoinAudit
     icon = "doc-full"
     form_fields = []
@@ -329,11 +331,8 @@ class JoinAuditViewSet(ModelViewSet):
     list_filter = ["granted", "role", "rule"]
     search_fields = ["display_name", "user__username", "rule"]
     list_export = ["room", "user", "display_name", "granted", "role", "rule", "status_code"]
-    inspect_view_enabled = True
-    copy_view_enabled = False
 
-    def get_queryset(self, request):
-        return JoinAudit.objects.select_related("room__lesson", "user")
+    select_related = ("room__lesson", "user")
 
 
 class ApiTokenViewSet(ModelViewSet):

@@ -4,7 +4,8 @@
 
 What it does, bounded and cleaned up at the end:
 1. creates a fresh PostgreSQL database (``bench_pages``; dropped afterwards), migrates it, with
-   settings written to a temporary module: DEBUG off, JWT on, throttles raised, and a
+   settings written to a temporary module: production's (DEBUG off, cached template loader,
+   secure cookies; only the HTTPS redirect off), JWT on, throttles raised, and a
    bench-only urlconf adding one trivial Django view (``GET /bench/ping/``) in front of the
    portal's (production urls stay untouched);
 2. seeds 10,000 lessons over a week (20 subjects, 50 teachers) with an OpenLessonsPage;
@@ -45,12 +46,17 @@ TOTAL_LESSONS = 10_000
 
 SETTINGS_MODULE = textwrap.dedent(
     """
-    import dj_database_url
-    from portal.settings.base import *  # noqa: F403
+    import os
 
-    DEBUG = False
-    SECRET_KEY = "bench-pages-secret-key-not-for-production-0123456789"
-    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+    # Production settings (DEBUG off, cached template loader, secure cookies, session and
+    # CSRF as deployed), minus the HTTPS redirect: TLS ends at the proxy, not benchmarked.
+    os.environ["SECRET_KEY"] = "bench-pages-secret-key-not-for-production-0123456789"
+    os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
+
+    import dj_database_url
+    from portal.settings.production import *  # noqa: F403
+
     DATABASES = {{"default": dj_database_url.parse({db_url!r}, conn_max_age=600)}}
     JITSI_JWT_ENABLED = True
     JITSI_JWT_SECRET = "bench-jitsi-secret-at-least-32-bytes-long"

@@ -31,18 +31,18 @@ class OpenLessonsPage(Page):
         """Live now / next 48 h / recent recordings, narrowed by the GET filter form.
 
         A constant handful of queries whatever the timetable's size (see the selector). The
-        lists are the same for every visitor, so the template caches them for
-        OPEN_LESSONS_CACHE_SECONDS per filter and language; ``listing`` is lazy, so a cached
-        fragment costs no query for it at all.
+        lists are the same for every visitor, so the template caches them, and the rendered
+        filter form, for OPEN_LESSONS_CACHE_SECONDS per filter and language; ``listing`` is
+        lazy and the subjects are cached as long, so a cached page costs no query of ours at all
+        (only Wagtail's routing).
         """
         from django.utils.functional import SimpleLazyObject
 
-        from webinars.models import Subject
-        from webinars.selectors import open_lessons_listing
+        from webinars.selectors import open_lessons_listing, subjects_for_filters
         from webinars.views import LessonFilterForm
 
         context = super().get_context(request, *args, **kwargs)
-        subjects = list(Subject.objects.all())
+        subjects = subjects_for_filters()
         form = LessonFilterForm(request.GET or None, subjects=subjects)
         form.is_valid()  # an invalid field is shown and ignored; the valid one still filters
         cleaned = getattr(form, "cleaned_data", {})
@@ -56,6 +56,9 @@ class OpenLessonsPage(Page):
             ),
             filtered=bool(subject or day),
             lists_cache_key=f"{subject.pk if subject else ''}:{day or ''}",
+            # The rendered form (choices, the visitor's raw values, their errors) depends on
+            # nothing else: the {% cache %} tag hashes these into its key.
+            filters_cache_key=(request.GET.get("subject", ""), request.GET.get("day", "")),
             lists_cache_seconds=settings.OPEN_LESSONS_CACHE_SECONDS,
         )
         return context

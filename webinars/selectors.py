@@ -177,6 +177,26 @@ def open_lessons_listing(
     )
 
 
+SUBJECTS_CACHE_KEY = "portal:open-lessons:subjects"
+
+
+def subjects_for_filters() -> list[Subject]:
+    """Every subject, for the open-lessons page's filter (cached OPEN_LESSONS_CACHE_SECONDS).
+
+    The page's lists are already cached that long, so a subject added in the admin shows up
+    in the filter on the same schedule as its lessons do; 0 turns the cache off.
+    """
+    from django.core.cache import cache
+
+    seconds = settings.OPEN_LESSONS_CACHE_SECONDS
+    subjects = cache.get(SUBJECTS_CACHE_KEY) if seconds else None
+    if subjects is None:
+        subjects = list(Subject.objects.all())
+        if seconds:
+            cache.set(SUBJECTS_CACHE_KEY, subjects, seconds)
+    return subjects
+
+
 def room_for_public_page(*, slug: str) -> Room | None:
     """The open lesson's or open meeting's room behind ``/join/<slug>/``, or None.
 

@@ -19,6 +19,10 @@ What it does, bounded and cleaned up at the end:
    Wagtail's home page and the trivial view, sequential requests on fresh connections,
    interleaved so machine noise hits all alike.
 
+The environment reaches the settings as in production, e.g. ``JOIN_PAGE_CACHE_SECONDS=10``
+measures join pages served from the per-link cache (the query counts stay the database path's:
+each page is counted on its first request).
+
 Targets: feed ≤ 6 queries at both sizes; page and join queries the same at both sizes and at
 most Wagtail's baseline + 6; median latency ≤ 3× the trivial view's. The machine is shared,
 so latencies are noisy: run it once or twice.
@@ -316,6 +320,12 @@ def main() -> int:
 
             connection.close()
 
+        from django.conf import settings
+
+        print(
+            f"OPEN_LESSONS_CACHE_SECONDS={settings.OPEN_LESSONS_CACHE_SECONDS}, "
+            f"JOIN_PAGE_CACHE_SECONDS={settings.JOIN_PAGE_CACHE_SECONDS} (from the environment)"
+        )
         print()
         print("queries per request (PostgreSQL)      10 open   2000 open")
         rows = [

@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,7 +29,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.throttling import SimpleRateThrottle
 
 from webinars.choices import ClosedReason, JoinRole, RoomStatus
-from webinars.models import CalendarToken, Lesson, Room, Subject
+from webinars.models import CalendarToken, Lesson, Recording, Room, Subject
 from webinars.recordings import recording_playback_url, recording_public_url
 from webinars.selectors import (
     lessons_for_user,
@@ -167,6 +168,43 @@ def refusal_message(refusal) -> str:
     return _("Joining failed. Please try again.")
 
 
+@dataclass(frozen=True)
+class PublicRoomFacts:
+    """What a join page shows that comes from the database: the room, its people, its
+    newest READY recording."""
+
+    room: Room
+    people: list
+    recording: Recording | None
+
+
+def public_room_facts(*, slug: str, room: Room | None = None) -> PublicRoomFacts | None:
+    """The join page's facts for ``slug`` (or for ``room``, already read), or None (404).
+
+    With JOIN_PAGE_CACHE_SECONDS > 0 a GET reuses them that long per slug: then a status set
+    by the scheduler, a regenerated slug or a new recording shows on the page up to that late.
+    The phase (upcoming / soon / live / ended by the clock), the form, its CSRF token and the
+    recording's (signed) URL are still made per request, and a POST always reads the room
+    afresh. Unknown slugs are never cached. 0 (the default) reads the database every time.
+    """
+    seconds = settings.JOIN_PAGE_CACHE_SECONDS if room is None else 0
+    key = f"portal:join-page:{slug}"
+    facts = cache.get(key) if seconds else None
+    if facts is not None:
+        return facts
+    room = room or room_for_public_page(slug=slug)
+    if room is None:
+        return None
+    facts = PublicRoomFacts(
+        room=room,
+        people=room_people(room=room),
+        recording=room_latest_ready_recording(room=room),
+    )
+    if seconds:
+        cache.set(key, facts, seconds)
+    return facts
+
+
 def join_block_context(
     *,
     request: HttpRequest,
@@ -174,10 +212,12 @@ def join_block_context(
     form: GuestJoinForm | None = None,
     error: str = "",
     now: datetime | None = None,
+    facts: PublicRoomFacts | None = None,
 ) -> dict:
     """Everything ``includes/join_block.html`` shows: people, time, phase, form, recording."""
     signed_in = request.user.is_authenticated
-    recording = room_latest_ready_recording(room=room)
+    facts = facts or public_room_facts(slug=room.public_slug, room=room)
+    recording = facts.recording
     video_url = None
     if recording is not None:
         video_url = recording_public_url(
@@ -185,7 +225,7 @@ def join_block_context(
         )
     return {
         "room": room,
-        "people": room_people(room=room),
+        "people": facts.people,
         "phase": room_phase(room=room, now=now),
         "form": form or GuestJoinForm(signed_in=signed_in),
         "join_error": error,
@@ -202,9 +242,14 @@ def join_block_context(
 def public_join(request: HttpRequest, slug: str) -> HttpResponse:
     """An open lesson's or open meeting's public page; POST joins (guest, or the signed-in
     user with their own role) and redirects to Jitsi."""
-    room = room_for_public_page(slug=slug)
-    if room is None:
+    if request.method == "POST":  # a join decides on the room as it is now
+        room = room_for_public_page(slug=slug)
+        facts = public_room_facts(slug=slug, room=room) if room is not None else None
+    else:
+        facts = public_room_facts(slug=slug)
+    if facts is None:
         return render(request, "webinars/not_found.html", status=404)
+    room = facts.room
     signed_in = request.user.is_authenticated
     data = request.POST if request.method == "POST" else None
     form = GuestJoinForm(data, signed_in=signed_in)
@@ -219,7 +264,7 @@ def public_join(request: HttpRequest, slug: str) -> HttpResponse:
             error, status_code = outcome
         if form.errors and status_code == 200:
             status_code = 400
-    context = join_block_context(request=request, room=room, form=form, error=error)
+    context = join_block_context(request=request, room=room, form=form, error=error, facts=facts)
     return render(request, "webinars/join_page.html", context, status=status_code)
 
 

@@ -298,3 +298,6 @@ LOGGING = {
 # The open-lessons feed (API JSON and the page's lists) is the same for every visitor: it is
 # cached this many seconds per set of filters/parameters and language (0 turns it off).
 OPEN_LESSONS_CACHE_SECONDS = env_int("OPEN_LESSONS_CACHE_SECONDS", 30)
+# A join page's room, people and recording may be reused this many seconds per link on a GET
+# (0, the default: read every time). A POST (the join itself) always reads the room afresh.
+JOIN_PAGE_CACHE_SECONDS = env_int("JOIN_PAGE_CACHE_SECONDS", 0)

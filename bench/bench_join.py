@@ -58,6 +58,8 @@ SETTINGS_MODULE = textwrap.dedent(
     SECRET_KEY = "bench-join-secret-key-not-for-production-0123456789"
     ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
     DATABASES = {{"default": dj_database_url.parse({db_url!r}, conn_max_age=600)}}
+    if {server_side_binding!r}:
+        DATABASES["default"]["OPTIONS"] = {{"server_side_binding": True}}
     JITSI_JWT_ENABLED = True
     JITSI_JWT_SECRET = "bench-jitsi-secret-at-least-32-bytes-long"
     ROOT_URLCONF = "bench_join_urls"
@@ -294,6 +296,11 @@ def main() -> int:
     parser.add_argument("--spread", type=float, default=60.0)
     parser.add_argument("--pool", type=int, default=48, help="assembly client threads")
     parser.add_argument("--students", type=int, default=200)
+    parser.add_argument(
+        "--server-side-binding",
+        action="store_true",
+        help="psycopg server-side binding (PostgreSQL prepares repeated statements)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--threads", type=int, default=4, help="gunicorn threads per worker (1 = sync workers)"
@@ -302,7 +309,9 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-join-"))
     db_url = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-    (tmp / "bench_join_settings.py").write_text(SETTINGS_MODULE.format(db_url=db_url))
+    (tmp / "bench_join_settings.py").write_text(
+        SETTINGS_MODULE.format(db_url=db_url, server_side_binding=args.server_side_binding)
+    )
     (tmp / "bench_join_urls.py").write_text(URLS_MODULE)
     env = {
         **os.environ,

@@ -1,8 +1,13 @@
 """Joining a room (SPEC §4, §5): decide the role, audit it, record attendance, mint a token.
 
-The decision itself is the pure table in ``webinars.roles``; this module gathers its facts
-(one query per join at most) and does the writes. Every decision, granted or refused, leaves a
-``JoinAudit`` row with the deciding rule and an HMAC of the caller's IP (never the IP itself).
+The decision itself is the pure table in ``webinars.roles``; this module gathers its facts and
+does the writes. Every decision, granted or refused, leaves a ``JoinAudit`` row with the deciding
+rule and an HMAC of the caller's IP (never the IP itself).
+
+A join is the hot path of a whole-school assembly, so the API's join costs one read (the room,
+its lesson and the viewer's facts: ``room_for_joining``) and one write (audit + attendance in
+one statement on PostgreSQL), in hand-written SQL built from the models' metadata; callers that
+already hold a ``Room`` (the HTML views) get the same answers with one more small query.
 """
 
 import hashlib
@@ -57,6 +62,8 @@ class JoinRefused(Exception):
 
 @dataclass(frozen=True)
 class JoinResult:
+    """A granted join: the URL to open (token included), the role, when the token expires."""
+
     join_url: str
     you_are: str
     expires_at: datetime

@@ -70,6 +70,31 @@ def site_pages() -> dict:
     return urls
 
 
+@register.simple_tag(takes_context=True)
+def site_nav_current(context) -> dict:
+    """The main navigation's page URLs, which item is the current page, and whether the
+    visitor is signed in: all the header varies on, so ``base.html`` renders it once per
+    combination and language and caches it as long as the URLs are (``seconds``; 0 while
+    the site is still being set up).
+    """
+    request = context.get("request")
+    urls = site_pages()
+    name, signed_in = "", False
+    if request is not None:
+        signed_in = request.user.is_authenticated
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.view_name == "webinars:my":
+            name = "my"
+        else:
+            name = next((key for key, url in urls.items() if url and url == request.path), "")
+    return {
+        "urls": urls,
+        "name": name,
+        "signed_in": signed_in,
+        "seconds": NAV_CACHE_SECONDS if any(urls.values()) else 0,
+    }
+
+
 @register.simple_tag
 def current_language_code() -> str:
     return get_language() or settings.LANGUAGE_CODE

@@ -6,7 +6,8 @@ in words, in the visitor's language. Only the moderator's join renders a page wi
 embedded room that starts file recording when the conference starts (SPEC §5).
 """
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -18,11 +19,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -176,6 +179,7 @@ class PublicRoomFacts:
     room: Room
     people: list
     recording: Recording | None
+    version: str = field(default_factory=lambda: secrets.token_hex(8))  # names its pages
 
 
 def public_room_facts(*, slug: str, room: Room | None = None) -> PublicRoomFacts | None:
@@ -249,6 +253,8 @@ def public_join(request: HttpRequest, slug: str) -> HttpResponse:
         facts = public_room_facts(slug=slug)
     if facts is None:
         return render(request, "webinars/not_found.html", status=404)
+    if _join_page_cacheable(request):
+        return _join_page_from_cache(request=request, facts=facts)
     room = facts.room
     signed_in = request.user.is_authenticated
     data = request.POST if request.method == "POST" else None
@@ -266,6 +272,40 @@ def public_join(request: HttpRequest, slug: str) -> HttpResponse:
             status_code = 400
     context = join_block_context(request=request, room=room, form=form, error=error, facts=facts)
     return render(request, "webinars/join_page.html", context, status=status_code)
+
+
+# Stands for the visitor's CSRF token in a cached join page; random, so no page text forges it.
+_CSRF_PLACEHOLDER = f"csrf-token-{secrets.token_hex(16)}"
+
+
+def _join_page_cacheable(request: HttpRequest) -> bool:
+    """A plain anonymous GET with nothing of its own to show (no query, no flash message)."""
+    return (
+        settings.JOIN_PAGE_CACHE_SECONDS > 0
+        and request.method == "GET"
+        and not request.GET
+        and not request.user.is_authenticated
+        and not messages.get_messages(request)
+    )
+
+
+def _join_page_from_cache(*, request: HttpRequest, facts: PublicRoomFacts) -> HttpResponse:
+    """The anonymous join page, rendered once per facts, phase and language.
+
+    Everything on it is the same for every guest but the CSRF token (both forms'), which is
+    rendered as a placeholder and replaced per request by this visitor's own masked token, so
+    the CSRF cookie and check work as on a freshly rendered page. The phase is in the key, so
+    the page turns "live" on the minute; it lives no longer than the facts it shows.
+    """
+    phase = room_phase(room=facts.room)
+    key = f"portal:join-html:{facts.version}:{phase.name}:{get_language()}"
+    html = cache.get(key)
+    if html is None:
+        context = join_block_context(request=request, room=facts.room, facts=facts)
+        context.update(phase=phase, csrf_token=_CSRF_PLACEHOLDER)
+        html = render_to_string("webinars/join_page.html", context, request=request)
+        cache.set(key, html, settings.JOIN_PAGE_CACHE_SECONDS)
+    return HttpResponse(html.replace(_CSRF_PLACEHOLDER, get_token(request)))
 
 
 @dataclass(frozen=True)

@@ -303,6 +303,9 @@ class Recording(models.Model):
 class Attendance(models.Model):
     """One row per session in a room; rejoins make new rows, durations are derived."""
 
+    # Written on hot paths (joins, webhooks, ticks) and never referenced by editorial content.
+    wagtail_reference_index_ignore = True
+
     room = models.ForeignKey(
         Room, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("room")
     )
@@ -344,6 +347,9 @@ class Attendance(models.Model):
 class JoinAudit(models.Model):
     """Every join decision: the role granted or the refusal, and the rule that decided it."""
 
+    # Written on hot paths (joins, webhooks, ticks) and never referenced by editorial content.
+    wagtail_reference_index_ignore = True
+
     room = models.ForeignKey(
         Room,
         null=True,
@@ -381,6 +387,9 @@ class JoinAudit(models.Model):
 class WebhookEvent(models.Model):
     """A received JaaS/Jibri event, kept for deduplication on its idempotency key."""
 
+    # Written on hot paths (joins, webhooks, ticks) and never referenced by editorial content.
+    wagtail_reference_index_ignore = True
+
     idempotency_key = models.CharField(max_length=200, unique=True)
     event_type = models.CharField(max_length=64)
     room = models.ForeignKey(
@@ -400,6 +409,9 @@ class WebhookEvent(models.Model):
 
 class Heartbeat(models.Model):
     """Last time a named background loop (the room scheduler) ran; read by /api/health/."""
+
+    # Written on hot paths (joins, webhooks, ticks) and never referenced by editorial content.
+    wagtail_reference_index_ignore = True
 
     name = models.CharField(max_length=64, unique=True)
     beat_at = models.DateTimeField()

@@ -517,35 +517,25 @@ def room_join_public(
     now = now or timezone.now()
     name = display_name_clean(display_name)
     ip_digest = ip_hash(ip)
+
+    def not_found(room: Room | None, rule: str) -> JoinRefused:
+        return _refuse(
+            room=room,
+            user=None,
+            display_name=name,
+            rule=rule,
+            code=status.HTTP_404_NOT_FOUND,
+            ip_digest=ip_digest,
+        )
+
     room = room_for_joining(public_slug=slug)
     if room is None:
-        raise _refuse(
-            room=None,
-            user=None,
-            display_name=name,
-            rule=Rule.PUBLIC_LINK_UNKNOWN,
-            code=status.HTTP_404_NOT_FOUND,
-            ip_digest=ip_digest,
-        )
+        raise not_found(None, Rule.PUBLIC_LINK_UNKNOWN)
     if not room_is_public(room=room):
-        raise _refuse(
-            room=room,
-            user=None,
-            display_name=name,
-            rule=Rule.PUBLIC_LINK_NOT_OPEN,
-            code=status.HTTP_404_NOT_FOUND,
-            ip_digest=ip_digest,
-        )
+        raise not_found(room, Rule.PUBLIC_LINK_NOT_OPEN)
     decision = _decide(room=room, user=None, via_public_link=True)
     if decision.role != JoinRole.OBSERVER:  # the table says observer; refuse anything else
-        raise _refuse(
-            room=room,
-            user=None,
-            display_name=name,
-            rule=decision.rule,
-            code=status.HTTP_404_NOT_FOUND,
-            ip_digest=ip_digest,
-        )
+        raise not_found(room, decision.rule)
     _check_window(room=room, user=None, display_name=name, ip_digest=ip_digest, now=now)
     identity = jitsi.JitsiUser(id=f"guest-{uuid.uuid4().hex}", name=name)
     return _grant(

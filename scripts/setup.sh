@@ -11,8 +11,12 @@ fi
 stamp=.venv/.requirements-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "==> installing pinned requirements (about a minute the first time)"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  quiet_pip() {  # pip's notes about this machine's missing local mirrors are noise here
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" \
+      2> >(grep -v "^WARNING: Location .* is ignored" >&2)
+  }
+  quiet_pip --upgrade pip
+  quiet_pip -r requirements-dev.txt
   rm -f .venv/.requirements-* && touch "$stamp"
 fi
 if [ -f package-lock.json ] && command -v npm >/dev/null && [ ! -d node_modules ]; then

@@ -5,10 +5,10 @@
 from django.apps import apps as _apps  # noqa: E402
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_save  # noqa: E402
 from django.dispatch import receiver  # noqa: E402
-from wagtail.signals import page_published  # noqa: E402
+from wagtail.signals import page_published, page_unpublished  # noqa: E402
 
 from webinars.models import Lesson  # noqa: E402
-from webinars.pages import MeetingPage  # noqa: E402
+from webinars.pages import MeetingPage, OpenLessonsPage  # noqa: E402
 
 
 @receiver(post_save, sender=Lesson, dispatch_uid="webinars.lesson_room_follows")
@@ -67,3 +67,16 @@ def meeting_page_deleted(sender, instance, **kwargs):
     room = Room.objects.filter(pk=instance.room_id).first()
     if room is not None:
         room_close(room=room, reason=ClosedReason.CANCELLED)
+
+
+@receiver(page_published, dispatch_uid="webinars.open_lessons_page_changed")
+@receiver(page_unpublished, dispatch_uid="webinars.open_lessons_page_unpublished")
+@receiver(post_delete, sender=OpenLessonsPage, dispatch_uid="webinars.open_lessons_page_deleted")
+def open_lessons_page_changed(sender, instance, **kwargs):
+    """The fast /open-lessons/ route holds the page object: editors' changes show at once."""
+    if isinstance(instance, OpenLessonsPage):
+        from django.core.cache import cache
+
+        from webinars.views import OPEN_LESSONS_PAGE_CACHE_KEY
+
+        cache.delete(OPEN_LESSONS_PAGE_CACHE_KEY)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("join/<str:slug>/", views.public_join, name="join"),
     path("my/", views.my_lessons, name="my"),
     path("my/join/<int:lesson_id>/", views.my_join, name="my-join"),
+    path("open-lessons/", views.open_lessons_page, name="open-lessons"),
 ]

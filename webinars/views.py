@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -274,8 +275,10 @@ def public_join(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "webinars/join_page.html", context, status=status_code)
 
 
-# Stands for the visitor's CSRF token in a cached join page; random, so no page text forges it.
-_CSRF_PLACEHOLDER = f"csrf-token-{secrets.token_hex(16)}"
+# Stands for the visitor's CSRF token in a cached join page. The same in every worker (the
+# cache may be shared, e.g. Redis) and unguessable (derived from SECRET_KEY), so no page text
+# can carry it.
+_CSRF_PLACEHOLDER = "csrf-token-" + salted_hmac("join-page-csrf", "").hexdigest()[:32]
 
 
 def _join_page_cacheable(request: HttpRequest) -> bool:
@@ -461,3 +464,29 @@ def my_join(request: HttpRequest, lesson_id: int) -> HttpResponse:
         messages.error(request, f"{lesson.title}: {refusal_message(refusal)}")
         return redirect("webinars:my")
     return _after_join(request=request, result=result)
+
+
+OPEN_LESSONS_PAGE_CACHE_KEY = "portal:open-lessons-page"
+
+
+def open_lessons_page(request: HttpRequest) -> HttpResponse:
+    """``/open-lessons/`` served without Wagtail's tree walk and per-request restriction check.
+
+    The page is the same object for everyone: the live, unrestricted OpenLessonsPage at this
+    URL is looked up once per OPEN_LESSONS_CACHE_SECONDS (Wagtail's routing was three quarters
+    of the page's cost). Anything else — a renamed or private page, a second site, a preview —
+    goes through Wagtail's own ``serve`` exactly as before.
+    """
+    from wagtail.views import serve as wagtail_serve
+
+    from webinars.pages import OpenLessonsPage
+
+    page = cache.get(OPEN_LESSONS_PAGE_CACHE_KEY)
+    if page is None:
+        page = OpenLessonsPage.objects.live().public().first() or False
+        if page and page.get_url(request) != request.path:
+            page = False
+        cache.set(OPEN_LESSONS_PAGE_CACHE_KEY, page, settings.OPEN_LESSONS_CACHE_SECONDS)
+    if not page:
+        return wagtail_serve(request, request.path)
+    return page.serve(request)

@@ -298,6 +298,7 @@ LOGGING = {
 # The open-lessons feed (API JSON and the page's lists) is the same for every visitor: it is
 # cached this many seconds per set of filters/parameters and language (0 turns it off).
 OPEN_LESSONS_CACHE_SECONDS = env_int("OPEN_LESSONS_CACHE_SECONDS", 30)
-# A join page's room, people and recording may be reused this many seconds per link on a GET
-# (0, the default: read every time). A POST (the join itself) always reads the room afresh.
-JOIN_PAGE_CACHE_SECONDS = env_int("JOIN_PAGE_CACHE_SECONDS", 0)
+# A join page's room, people and recording may be reused this many seconds per link on an
+# anonymous GET (0: read every time). A POST (the join itself) always reads the room afresh, so
+# a status shows at most this late on the page and never lets anyone in late.
+JOIN_PAGE_CACHE_SECONDS = env_int("JOIN_PAGE_CACHE_SECONDS", 10)

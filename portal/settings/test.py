@@ -33,3 +33,4 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 LOGGING["loggers"]["webinars"]["level"] = "WARNING"  # noqa: F405
 STATIC_ROOT = _tmp / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+JOIN_PAGE_CACHE_SECONDS = 0  # tests that exercise the cached join page turn it on

@@ -1,5 +1,6 @@
 """Public HTML views and pages (SPEC §6): feed page, /join/<slug>/, meeting pages, /my/."""
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -503,3 +504,59 @@ def test_a_private_recording_on_my_lessons_is_a_signed_link_the_student_can_play
     assert recording.file.name in link and "s=" in link
     assert served.status_code == 200
     assert client.get(link.split("?")[0]).status_code == 403
+
+
+def test_open_lessons_route_serves_the_live_page_and_follows_the_editors(
+    client, feed_page, settings
+):
+    settings.OPEN_LESSONS_CACHE_SECONDS = 30
+    assert "Open lessons" in client.get("/open-lessons/").content.decode()
+    feed_page.title = "Open lessons this week"
+    feed_page.save_revision().publish()
+    assert "Open lessons this week" in client.get("/open-lessons/").content.decode()
+    feed_page.unpublish()
+    assert client.get("/open-lessons/").status_code == 404
+
+
+def test_a_private_or_renamed_feed_page_is_left_to_wagtail(client, feed_page, settings):
+    from wagtail.models import PageViewRestriction
+
+    settings.OPEN_LESSONS_CACHE_SECONDS = 30
+    PageViewRestriction.objects.create(page=feed_page, restriction_type="login")
+    response = client.get("/open-lessons/")
+    assert response.status_code == 302 and "login" in response["Location"]
+
+    PageViewRestriction.objects.all().delete()
+    cache.clear()
+    feed_page.slug = "lessons-feed"
+    feed_page.save_revision().publish()
+    assert client.get("/open-lessons/").status_code == 404
+    assert client.get("/lessons-feed/").status_code == 200
+
+
+def _csrf_tokens(html: str) -> list[str]:
+    return re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+
+
+def test_a_cached_join_page_gives_each_guest_a_working_token_of_their_own(settings):
+    settings.JOIN_PAGE_CACHE_SECONDS = 10
+    room = open_room(start_in=timedelta(minutes=5))
+    url = f"/join/{room.public_slug}/"
+    ann, bob = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    ann_html, bob_html = ann.get(url).content.decode(), bob.get(url).content.decode()
+    ann_tokens, bob_tokens = _csrf_tokens(ann_html), _csrf_tokens(bob_html)
+    assert "csrf-token-" not in ann_html + bob_html
+    assert ann_tokens and bob_tokens and ann_tokens[0] != bob_tokens[0]
+    # Bob's page is Ann's cached page with his own token in it.
+    assert ann_html.replace(ann_tokens[0], "T") == bob_html.replace(bob_tokens[0], "T")
+
+    data = {"display_name": "Bob", "csrfmiddlewaretoken": bob_tokens[-1]}
+    assert bob.post(url, data).status_code == 302
+    assert ann.post(url, data).status_code == 403  # someone else's token is no good
+
+    russian = Client(HTTP_ACCEPT_LANGUAGE="ru").get(url).content.decode()
+    assert 'lang="ru"' in russian
+
+    Room.objects.filter(pk=room.pk).update(status=RoomStatus.CLOSED)
+    data = {"display_name": "Ann", "csrfmiddlewaretoken": ann_tokens[-1]}
+    assert ann.post(url, data).status_code == 410  # the join itself always reads the room

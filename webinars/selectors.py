@@ -10,9 +10,9 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from webinars import jitsi
 from webinars.choices import STAFF_ROLE_GROUPS, JoinRole, RecordingStatus, RoomStatus, RoomType
 from webinars.models import Enrollment, Heartbeat, Lesson, Recording, Room, Subject
+from webinars.services.rooms import lessons_rooms_ensure
 
 logger = logging.getLogger("webinars.selectors")
 
@@ -47,49 +47,6 @@ def _open_lessons_in_window(*, now: datetime, hours: float, since_hours: float, 
     return lessons.select_related("subject", "teacher", "room").order_by("scheduled_start", "id")
 
 
-def open_lesson_rooms_ensure(*, lessons: list[Lesson]) -> list[Room]:
-    """The rooms of ``lessons`` in order, creating the missing ones in one bulk insert.
-
-    The feed hands out public links up to 48 h ahead (SPEC §3 "Create"), so every listed open
-    lesson needs its room. One ``bulk_create(ignore_conflicts=True)`` plus one read keeps the
-    query count flat however many rooms are missing, and a concurrent creator (scheduler, API)
-    simply wins the unique lesson column; we then read its row.
-    """
-    missing = [lesson for lesson in lessons if not _has_room(lesson)]
-    if missing:
-        env = settings.JITSI_ENV
-        domain = jitsi.default_domain(env)
-        fresh = []
-        for lesson in missing:
-            room = Room(
-                type=RoomType.LESSON,
-                lesson=lesson,
-                is_open=lesson.is_open,
-                scheduled_start=lesson.scheduled_start,
-                scheduled_end=lesson.scheduled_end,
-                jitsi_env=env,
-                jitsi_domain=domain,
-            )
-            room.join_url = jitsi.room_base_url(domain=domain, room_name=room.jitsi_room, env=env)
-            fresh.append(room)
-        Room.objects.bulk_create(fresh, ignore_conflicts=True)
-        created = Room.objects.filter(lesson_id__in=[lesson.pk for lesson in missing])
-        by_lesson = {room.lesson_id: room for room in created}
-        for lesson in missing:
-            room = by_lesson[lesson.pk]
-            room.lesson = lesson
-            lesson.room = room
-        logger.info("feed created rooms count=%s", len(missing))
-    return [lesson.room for lesson in lessons]
-
-
-def _has_room(lesson: Lesson) -> bool:
-    try:
-        return lesson.room is not None
-    except Room.DoesNotExist:
-        return False
-
-
 def open_lessons_feed(
     *,
     now: datetime | None = None,
@@ -107,7 +64,7 @@ def open_lessons_feed(
     lessons = list(
         _open_lessons_in_window(now=now, hours=hours, since_hours=since_hours, show_all=show_all)
     )
-    return open_lesson_rooms_ensure(lessons=lessons)
+    return lessons_rooms_ensure(lessons=lessons)
 
 
 @dataclass(frozen=True)
@@ -156,7 +113,7 @@ def open_lessons_listing(
         recorded = recorded.filter(scheduled_start__gte=day_start, scheduled_start__lt=day_end)
     current = list(lessons[: lessons_limit + 1])
     more = len(current) > lessons_limit
-    rooms = open_lesson_rooms_ensure(lessons=current[:lessons_limit])
+    rooms = lessons_rooms_ensure(lessons=current[:lessons_limit])
     live, upcoming = [], []
     for room in rooms:
         is_live = room.status == RoomStatus.OPEN or (

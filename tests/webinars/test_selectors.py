@@ -217,15 +217,14 @@ def test_listing_shows_a_bounded_number_of_lessons_and_says_there_are_more():
 
 def test_a_room_created_concurrently_wins_and_the_feed_reads_it():
     from webinars.models import Lesson
-    from webinars.selectors import open_lesson_rooms_ensure
-    from webinars.services.rooms import room_ensure_for_lesson
+    from webinars.services.rooms import lessons_rooms_ensure, room_ensure_for_lesson
 
     for hour in (1, 2):
         make_lesson(start=NOW + timedelta(hours=hour), is_open=True)
     stale = list(Lesson.objects.select_related("room", "subject", "teacher").order_by("id"))
     winner, _created = room_ensure_for_lesson(lesson=Lesson.objects.get(pk=stale[0].pk))
 
-    rooms = open_lesson_rooms_ensure(lessons=stale)
+    rooms = lessons_rooms_ensure(lessons=stale)
 
     assert rooms[0].pk == winner.pk
     assert Room.objects.count() == 2

@@ -85,6 +85,37 @@ def _new_lesson_room(lesson: Lesson) -> Room:
     )
 
 
+def lessons_rooms_ensure(*, lessons: list[Lesson]) -> list[Room]:
+    """The rooms of ``lessons`` in order, creating the missing ones in one bulk insert.
+
+    The open-lessons feed hands out public links up to 48 h ahead (SPEC §3 "Create"), so every
+    listed open lesson needs its room. One ``bulk_create(ignore_conflicts=True)`` plus one read
+    keeps the query count flat however many rooms are missing, and a concurrent creator
+    (scheduler, API) simply wins the unique lesson column; we then read its row.
+    """
+    missing = [lesson for lesson in lessons if not _has_room(lesson)]
+    if missing:
+        Room.objects.bulk_create(
+            [_new_lesson_room(lesson) for lesson in missing], ignore_conflicts=True
+        )
+        by_lesson = {
+            room.lesson_id: room
+            for room in Room.objects.filter(lesson_id__in=[lesson.pk for lesson in missing])
+        }
+        for lesson in missing:
+            lesson.room = by_lesson[lesson.pk]
+            lesson.room.lesson = lesson
+        logger.info("feed created rooms count=%s", len(missing))
+    return [lesson.room for lesson in lessons]
+
+
+def _has_room(lesson: Lesson) -> bool:
+    try:
+        return lesson.room is not None
+    except Room.DoesNotExist:
+        return False
+
+
 def room_ensure_for_lesson(*, lesson: Lesson) -> tuple[Room, bool]:
     """The lesson's room, created if missing; returns ``(room, created)``.
 

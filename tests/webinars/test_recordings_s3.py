@@ -42,12 +42,12 @@ def moto_endpoint():
         stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # moto's first answer is slow on a busy machine
     while True:
         try:
-            requests.get(endpoint, timeout=1)
+            requests.get(endpoint, timeout=10)
             break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
                 raise RuntimeError("moto_server did not start") from None

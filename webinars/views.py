@@ -6,6 +6,7 @@ in words, in the visitor's language. Only the moderator's join renders a page wi
 embedded room that starts file recording when the conference starts (SPEC §5).
 """
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -254,7 +255,7 @@ def public_join(request: HttpRequest, slug: str) -> HttpResponse:
         facts = public_room_facts(slug=slug)
     if facts is None:
         return render(request, "webinars/not_found.html", status=404)
-    if _join_page_cacheable(request):
+    if settings.JOIN_PAGE_CACHE_SECONDS > 0 and _anonymous_plain_get(request):
         return _join_page_from_cache(request=request, facts=facts)
     room = facts.room
     signed_in = request.user.is_authenticated
@@ -281,34 +282,50 @@ def public_join(request: HttpRequest, slug: str) -> HttpResponse:
 _CSRF_PLACEHOLDER = "csrf-token-" + salted_hmac("join-page-csrf", "").hexdigest()[:32]
 
 
-def _join_page_cacheable(request: HttpRequest) -> bool:
-    """A plain anonymous GET with nothing of its own to show (no query, no flash message)."""
+def _anonymous_plain_get(request: HttpRequest, *, params: tuple[str, ...] = ()) -> bool:
+    """A GET by a guest with nothing of their own to show (no flash message), whose query
+    string holds at most ``params`` — the requests a shared rendered page can answer."""
     return (
-        settings.JOIN_PAGE_CACHE_SECONDS > 0
-        and request.method == "GET"
-        and not request.GET
+        request.method == "GET"
         and not request.user.is_authenticated
+        and set(request.GET) <= set(params)
         and not messages.get_messages(request)
     )
 
 
-def _join_page_from_cache(*, request: HttpRequest, facts: PublicRoomFacts) -> HttpResponse:
-    """The anonymous join page, rendered once per facts, phase and language.
+def _shared_html(request: HttpRequest, *, key: str, seconds: int, render) -> HttpResponse:
+    """A page rendered once per ``key`` and shared by guests for ``seconds``.
 
-    Everything on it is the same for every guest but the CSRF token (both forms'), which is
-    rendered as a placeholder and replaced per request by this visitor's own masked token, so
-    the CSRF cookie and check work as on a freshly rendered page. The phase is in the key, so
-    the page turns "live" on the minute; it lives no longer than the facts it shows.
+    Everything on it is the same for every guest but the CSRF token of its forms, which is
+    rendered as a placeholder (``render(placeholder)``) and replaced per request by this
+    visitor's own masked token, so the CSRF cookie and check work as on a fresh page.
     """
-    phase = room_phase(room=facts.room)
-    key = f"portal:join-html:{facts.version}:{phase.name}:{get_language()}"
     html = cache.get(key)
     if html is None:
-        context = join_block_context(request=request, room=facts.room, facts=facts)
-        context.update(phase=phase, csrf_token=_CSRF_PLACEHOLDER)
-        html = render_to_string("webinars/join_page.html", context, request=request)
-        cache.set(key, html, settings.JOIN_PAGE_CACHE_SECONDS)
+        html = render(_CSRF_PLACEHOLDER)
+        cache.set(key, html, seconds)
     return HttpResponse(html.replace(_CSRF_PLACEHOLDER, get_token(request)))
+
+
+def _join_page_from_cache(*, request: HttpRequest, facts: PublicRoomFacts) -> HttpResponse:
+    """The guest join page, rendered once per facts, phase and language.
+
+    The phase is in the key, so the page turns "live" on the minute; it lives no longer than
+    the facts it shows.
+    """
+    phase = room_phase(room=facts.room)
+
+    def render(csrf_token: str) -> str:
+        context = join_block_context(request=request, room=facts.room, facts=facts)
+        context.update(phase=phase, csrf_token=csrf_token)
+        return render_to_string("webinars/join_page.html", context, request=request)
+
+    return _shared_html(
+        request,
+        key=f"portal:join-html:{facts.version}:{phase.name}:{get_language()}",
+        seconds=settings.JOIN_PAGE_CACHE_SECONDS,
+        render=render,
+    )
 
 
 @dataclass(frozen=True)
@@ -474,8 +491,9 @@ def open_lessons_page(request: HttpRequest) -> HttpResponse:
 
     The page is the same object for everyone: the live, unrestricted OpenLessonsPage at this
     URL is looked up once per OPEN_LESSONS_CACHE_SECONDS (Wagtail's routing was three quarters
-    of the page's cost). Anything else — a renamed or private page, a second site, a preview —
-    goes through Wagtail's own ``serve`` exactly as before.
+    of the page's cost), and guests share its rendering per language and filter as long (the
+    lists it shows are cached that long anyway). Anything else — a renamed or private page, a
+    second site, a preview — goes through Wagtail's own ``serve`` exactly as before.
     """
     from wagtail.views import serve as wagtail_serve
 
@@ -489,4 +507,20 @@ def open_lessons_page(request: HttpRequest) -> HttpResponse:
         cache.set(OPEN_LESSONS_PAGE_CACHE_KEY, page, settings.OPEN_LESSONS_CACHE_SECONDS)
     if not page:
         return wagtail_serve(request, request.path)
-    return page.serve(request)
+    seconds = settings.OPEN_LESSONS_CACHE_SECONDS
+    if seconds <= 0 or not _anonymous_plain_get(request, params=("subject", "day")):
+        return page.serve(request)
+
+    def render(csrf_token: str) -> str:
+        response = page.serve(request)
+        response.context_data["csrf_token"] = csrf_token
+        return response.render().content.decode()
+
+    variant = (page.last_published_at, request.GET.get("subject", ""), request.GET.get("day", ""))
+    digest = hashlib.sha256(repr(variant).encode()).hexdigest()[:24]
+    return _shared_html(
+        request,
+        key=f"portal:open-lessons-html:{page.pk}:{get_language()}:{digest}",
+        seconds=seconds,
+        render=render,
+    )

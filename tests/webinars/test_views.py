@@ -560,3 +560,25 @@ def test_a_cached_join_page_gives_each_guest_a_working_token_of_their_own(settin
     Room.objects.filter(pk=room.pk).update(status=RoomStatus.CLOSED)
     data = {"display_name": "Ann", "csrfmiddlewaretoken": ann_tokens[-1]}
     assert ann.post(url, data).status_code == 410  # the join itself always reads the room
+
+
+def test_guests_share_the_rendered_feed_page_each_with_a_working_token(feed_page, settings):
+    settings.OPEN_LESSONS_CACHE_SECONDS = 30
+    ann, bob = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    ann_html = ann.get("/open-lessons/").content.decode()
+    bob_html = bob.get("/open-lessons/").content.decode()
+    ann_token, bob_token = _csrf_tokens(ann_html)[0], _csrf_tokens(bob_html)[0]
+    assert ann_token != bob_token and "csrf-token-" not in ann_html + bob_html
+    assert ann_html.replace(ann_token, "T") == bob_html.replace(bob_token, "T")
+    switch = {"language": "ru", "next": "/open-lessons/"}
+    assert (
+        bob.post("/i18n/setlang/", {**switch, "csrfmiddlewaretoken": bob_token}).status_code == 302
+    )
+    assert (
+        ann.post("/i18n/setlang/", {**switch, "csrfmiddlewaretoken": bob_token}).status_code == 403
+    )
+    assert 'lang="ru"' in bob.get("/open-lessons/").content.decode()
+
+    teacher = Client()
+    teacher.force_login(make_user("teacher"))
+    assert "My lessons" in teacher.get("/open-lessons/").content.decode()

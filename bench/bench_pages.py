@@ -32,7 +32,6 @@ import argparse
 import http.client
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,10 +40,11 @@ import textwrap
 import time
 from pathlib import Path
 
+from harness import PG_ADMIN_URL, admin_sql, free_port
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
 GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_pages")
 TOTAL_LESSONS = 10_000
 
@@ -91,21 +91,6 @@ URLS_MODULE = textwrap.dedent(
     urlpatterns = [path("bench/ping/", bench_ping), *portal_urlpatterns]
     """
 )
-
-
-def admin_sql(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
-    ) as conn:
-        conn.execute(statement)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seed() -> dict:

@@ -146,23 +146,19 @@ def _accepted(recording: Recording) -> Response:
     )
 
 
-class RoomRecordingUploadedApi(APIView):
-    """Jibri finalize (``X-Recording-Secret``): move a file from RECORDING_LOCAL_DIR into storage.
-
-    ``file_path`` is absolute or relative to RECORDING_LOCAL_DIR and must stay inside it.
-    Answers 202 once the file is accepted; the move runs as a task (inline in tests).
-    """
+class _JibriFileApi(APIView):
+    """Shared by both Jibri endpoints: secret check, input check, accept the file (202)."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [RecordingHookThrottle]
+    serializer_class = JibriFileSerializer
 
-    @extend_schema(request=JibriFileSerializer, responses={202: ACCEPTED})
-    def post(self, request, room_id: int):
+    def accept(self, request, room_id: int | None) -> Response:
         if not recording_secret_valid(given=request.headers.get("X-Recording-Secret")):
             return _unauthorized("Missing or wrong X-Recording-Secret.")
-        room = get_object_or_404(Room, pk=room_id)
-        serializer = JibriFileSerializer(data=request.data)
+        room = get_object_or_404(Room, pk=room_id) if room_id is not None else None
+        serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             recording = recording_accept_jibri_file(room=room, **serializer.validated_data)
@@ -171,25 +167,27 @@ class RoomRecordingUploadedApi(APIView):
         return _accepted(recording)
 
 
-class JibriRecordingApi(APIView):
+class RoomRecordingUploadedApi(_JibriFileApi):
+    """Jibri finalize (``X-Recording-Secret``): move a file from RECORDING_LOCAL_DIR into storage.
+
+    ``file_path`` is absolute or relative to RECORDING_LOCAL_DIR and must stay inside it.
+    Answers 202 once the file is accepted; the move runs as a task (inline in tests).
+    """
+
+    @extend_schema(request=JibriFileSerializer, responses={202: ACCEPTED})
+    def post(self, request, room_id: int):
+        return self.accept(request, room_id)
+
+
+class JibriRecordingApi(_JibriFileApi):
     """What ``deploy/jibri/finalize.sh`` calls: like ``/rooms/{id}/recording/uploaded/`` but the
     room is ``jitsi_room`` or, when omitted, read from Jibri's metadata.json beside the file."""
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [RecordingHookThrottle]
+    serializer_class = JibriLookupSerializer
 
     @extend_schema(request=JibriLookupSerializer, responses={202: ACCEPTED})
     def post(self, request):
-        if not recording_secret_valid(given=request.headers.get("X-Recording-Secret")):
-            return _unauthorized("Missing or wrong X-Recording-Secret.")
-        serializer = JibriLookupSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            recording = recording_accept_jibri_file(room=None, **serializer.validated_data)
-        except RecordingRejected as exc:
-            raise _rejected(exc)
-        return _accepted(recording)
+        return self.accept(request, None)
 
 
 class JaasWebhookApi(APIView):

@@ -4,7 +4,8 @@
 
 What it does, all bounded and cleaned up at the end:
 1. creates a fresh PostgreSQL database (``bench_join``; dropped afterwards) and migrates it, with
-   settings written to a temporary module: DEBUG off, JWT on, the per-link throttle raised through
+   settings written to a temporary module: the portal's database settings (prepared statements
+   on; ``--no-prepared`` for the comparison), DEBUG off, JWT on, the per-link throttle raised through
    ``THROTTLE_PUBLIC_JOIN_SLUG`` (20000/min; ``THROTTLE_PUBLIC_JOIN_IP`` keeps 20/min because
    every simulated parent comes from their own address, sent as X-Forwarded-For behind
    ``NUM_PROXIES=1``; both can be overridden from the environment), and a bench-only urlconf
@@ -51,21 +52,19 @@ DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_join")
 
 SETTINGS_MODULE = textwrap.dedent(
     """
-    import dj_database_url
     from portal.settings.base import *  # noqa: F403
 
     DEBUG = False
     SECRET_KEY = "bench-join-secret-key-not-for-production-0123456789"
     ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-    DATABASES = {{"default": dj_database_url.parse({db_url!r}, conn_max_age=600)}}
-    if {server_side_binding!r}:
-        DATABASES["default"]["OPTIONS"] = {{"server_side_binding": True}}
+    # the portal's own database settings (DATABASE_URL, DB_PREPARED_STATEMENTS), kept open longer
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
     JITSI_JWT_ENABLED = True
     JITSI_JWT_SECRET = "bench-jitsi-secret-at-least-32-bytes-long"
     ROOT_URLCONF = "bench_join_urls"
-    STORAGES["staticfiles"] = {{
+    STORAGES["staticfiles"] = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }}
+    }
     LOGGING["loggers"]["webinars"]["level"] = "WARNING"
     """
 )
@@ -282,9 +281,9 @@ def main() -> int:
     parser.add_argument("--pool", type=int, default=48, help="assembly client threads")
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument(
-        "--server-side-binding",
+        "--no-prepared",
         action="store_true",
-        help="psycopg server-side binding (PostgreSQL prepares repeated statements)",
+        help="DB_PREPARED_STATEMENTS=0: client-side binding, every statement planned afresh",
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -294,13 +293,13 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-join-"))
     db_url = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-    (tmp / "bench_join_settings.py").write_text(
-        SETTINGS_MODULE.format(db_url=db_url, server_side_binding=args.server_side_binding)
-    )
+    (tmp / "bench_join_settings.py").write_text(SETTINGS_MODULE)
     (tmp / "bench_join_urls.py").write_text(URLS_MODULE)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench_join_settings",
+        "DATABASE_URL": db_url,
+        "DB_PREPARED_STATEMENTS": "0" if args.no_prepared else "1",
         "PYTHONPATH": f"{tmp}{os.pathsep}{REPO}",
         # each parent joins from their own address (behind one proxy): the per-IP throttle
         # keeps its production rate; the per-link cap is raised for a 10,000-guest assembly
@@ -314,6 +313,8 @@ def main() -> int:
             k: env[k]
             for k in (
                 "DJANGO_SETTINGS_MODULE",
+                "DATABASE_URL",
+                "DB_PREPARED_STATEMENTS",
                 "THROTTLE_PUBLIC_JOIN_IP",
                 "THROTTLE_PUBLIC_JOIN_SLUG",
             )

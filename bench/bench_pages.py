@@ -58,10 +58,10 @@ SETTINGS_MODULE = textwrap.dedent(
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
     os.environ["SECURE_SSL_REDIRECT"] = "0"
 
-    import dj_database_url
+    os.environ["DATABASE_URL"] = {db_url!r}
     from portal.settings.production import *  # noqa: F403
 
-    DATABASES = {{"default": dj_database_url.parse({db_url!r}, conn_max_age=600)}}
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
     JITSI_JWT_ENABLED = True
     JITSI_JWT_SECRET = "bench-jitsi-secret-at-least-32-bytes-long"
     ROOT_URLCONF = "bench_pages_urls"

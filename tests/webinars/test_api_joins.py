@@ -12,10 +12,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import cache
 from django.utils import timezone
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
 from home.models import HomePage
 from tests.factories import enroll, make_guardian, make_lesson, make_room, make_subject, make_user
+from webinars.api.joins import JoinResultSerializer
 from webinars.api.throttles import PublicJoinSlugThrottle
 from webinars.choices import AttendanceSource, JitsiEnv, JoinRole, RoomStatus, RoomType
 from webinars.models import Attendance, JoinAudit, Room
@@ -23,6 +25,7 @@ from webinars.pages import MeetingIndexPage, MeetingPage
 from webinars.roles import Rule
 from webinars.services.joins import (
     JoinRefused,
+    JoinResult,
     room_for_joining,
     room_join_public,
     room_join_user,
@@ -553,3 +556,31 @@ def test_the_join_loads_the_right_lesson_facts_when_ids_differ(db):
     assert loaded.lesson.title == lesson.title  # not loaded up front, fetched on use
     assert room_for_joining(public_slug=room.public_slug).pk == room.pk
     assert room_for_joining(pk=room.pk + 1000) is None
+
+
+@pytest.mark.parametrize("tz", ["", "Europe/Amsterdam"])
+def test_the_join_body_is_what_the_schema_documents(school, tz):
+    """The views build the body by hand (hot path): it must equal the documented serializer's."""
+    lesson = make_lesson(
+        teacher=school.users["teacher"], start=timezone.now() + timedelta(minutes=5), is_open=True
+    )
+    room = make_room(lesson, status=RoomStatus.OPEN)
+    query = f"?tz={tz}" if tz else ""
+    client = APIClient()
+    client.force_authenticate(school.users["teacher"])
+    responses = [
+        client.post(f"/api/rooms/{room.pk}/join/{query}"),
+        APIClient().post(f"/api/rooms/public/{room.public_slug}/join/{query}", {}, format="json"),
+    ]
+    request = Request(APIRequestFactory().get(f"/{query}"))
+    for response in responses:
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        result = JoinResult(
+            join_url=body["join_url"],
+            you_are=body["you_are"],
+            expires_at=timezone.datetime.fromisoformat(body["expires_at"]),
+            room=room,
+        )
+        assert body == JoinResultSerializer(result, context={"request": request}).data
+        assert body["expires_at"].endswith("+00:00") != bool(tz)

@@ -12,13 +12,15 @@ What it does, all bounded and cleaned up at the end:
    that adds one trivial authenticated DRF view (``GET /bench/ping/``) in front of the portal's;
 2. seeds a subject with a teacher, 200 enrolled students (API tokens) and an open lesson whose
    room is inside its window;
-3. starts gunicorn with 2 workers on 127.0.0.1, 4 threads each (``--threads 1`` for sync
-   workers): a granted join commits two rows and waits for PostgreSQL's WAL flush, and threads
-   let a worker serve other requests meanwhile (the trivial endpoint gets the same workers);
+3. starts gunicorn on 127.0.0.1 as the Dockerfile runs it: 3 workers × 4 threads (``--workers``,
+   ``--threads``; ``--threads 1`` for sync workers): a granted join commits two rows and waits
+   for PostgreSQL's WAL flush, and threads let a worker serve other requests meanwhile (the
+   trivial endpoint gets the same workers);
 4. throughput: the trivial endpoint and ``POST /api/rooms/{id}/join/`` (students, Bearer tokens,
    fresh HS256 token, audit + attendance rows) in back-to-back pairs of rounds with the same
-   concurrency and duration; the figure is the median of the pairs' ratios (other load on the
-   machine hits both halves of a pair alike); ``GET /api/rooms/{id}/permissions/`` for reference;
+   concurrency and duration, alternating which goes first; the figure is the median of the
+   pairs' ratios (other load on the machine hits both halves of a pair alike);
+   ``GET /api/rooms/{id}/permissions/`` for reference;
 5. assembly: 10,000 anonymous ``POST /api/rooms/public/{slug}/join/`` sent on a fixed schedule
    spread over 60 s (open loop, a bounded thread pool), reporting errors and p50/p99 latency,
    measured from the moment each request was due (so client-side queueing counts too).
@@ -274,7 +276,7 @@ def percentile(values: list[float], pct: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput round")
-    parser.add_argument("--rounds", type=int, default=4, help="trivial/join pairs")
+    parser.add_argument("--rounds", type=int, default=6, help="trivial/join pairs")
     parser.add_argument("--concurrency", type=int, default=12)
     parser.add_argument("--joins", type=int, default=10_000)
     parser.add_argument("--spread", type=float, default=60.0)
@@ -285,7 +287,7 @@ def main() -> int:
         action="store_true",
         help="DB_PREPARED_STATEMENTS=0: client-side binding, every statement planned afresh",
     )
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (Dockerfile: 3)")
     parser.add_argument(
         "--threads", type=int, default=4, help="gunicorn threads per worker (1 = sync workers)"
     )
@@ -395,7 +397,8 @@ def main() -> int:
         ratios = []
         for round_ in range(args.rounds):
             pair = {}
-            for name, call in (("trivial", trivial), ("join", join)):
+            pairs = (("trivial", trivial), ("join", join))
+            for name, call in pairs if round_ % 2 == 0 else reversed(pairs):
                 result = throughput(port, call, seconds=args.seconds, concurrency=args.concurrency)
                 results[name].append(result)
                 pair[name] = result["rps"]

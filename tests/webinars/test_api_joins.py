@@ -23,10 +23,10 @@ from webinars.choices import AttendanceSource, JitsiEnv, JoinRole, RoomStatus, R
 from webinars.models import Attendance, JoinAudit, Room
 from webinars.pages import MeetingIndexPage, MeetingPage
 from webinars.roles import Rule
+from webinars.services.join_reads import room_for_joining
 from webinars.services.joins import (
     JoinRefused,
     JoinResult,
-    room_for_joining,
     room_join_public,
     room_join_user,
     room_regenerate_public_slug,

@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 
 from webinars.api.serializers import ZonedDateTimeField, requested_zone
 from webinars.api.throttles import PublicJoinIpThrottle, PublicJoinSlugThrottle
+from webinars.services.join_reads import room_for_joining
 from webinars.services.joins import (
     JoinRefused,
-    room_for_joining,
     room_join_public,
     room_join_user,
     room_permissions_for,

@@ -5,9 +5,8 @@ does the writes. Every decision, granted or refused, leaves a ``JoinAudit`` row 
 rule and an HMAC of the caller's IP (never the IP itself).
 
 A join is the hot path of a whole-school assembly, so the API's join costs one read (the room,
-its lesson and the viewer's facts: ``room_for_joining``) and one write (audit + attendance in
-one statement on PostgreSQL), in hand-written SQL built from the models' metadata; callers that
-already hold a ``Room`` (the HTML views) get the same answers with one more small query.
+its lesson and the viewer's facts: ``join_reads.room_for_joining``) and one write (audit +
+attendance in one statement on PostgreSQL), in hand-written SQL built from the models' metadata.
 """
 
 import hashlib
@@ -20,10 +19,8 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -32,14 +29,12 @@ from webinars import jitsi, roles
 from webinars.choices import STAFF_ROLE_GROUPS, AttendanceSource, JoinRole, RoomType
 from webinars.models import (
     Attendance,
-    Enrollment,
-    Guardianship,
     JoinAudit,
-    Lesson,
     Room,
     new_public_slug,
 )
 from webinars.roles import RoleDecision, Rule
+from webinars.services.join_reads import room_for_joining, signed_in_id, viewer_facts
 
 logger = logging.getLogger("webinars.joins")
 
@@ -68,96 +63,6 @@ class JoinResult:
     you_are: str
     expires_at: datetime
     room: Room
-
-
-# What a join reads of a room and its lesson (field names); everything else stays deferred.
-JOIN_ROOM_FIELDS = (
-    "id",
-    "type",
-    "status",
-    "lesson",
-    "jitsi_domain",
-    "jitsi_room",
-    "jitsi_env",
-    "is_open",
-    "public_slug",
-    "scheduled_start",
-    "scheduled_end",
-)
-JOIN_LESSON_FIELDS = ("id", "teacher", "subject", "is_open", "is_cancelled")
-
-
-@lru_cache(maxsize=8)
-def _loaded_fields(model, names: tuple) -> tuple:
-    """``names``' fields in the model's order, the order ``Model.from_db`` consumes values in."""
-    return tuple(field for field in model._meta.concrete_fields if field.name in names)
-
-
-@lru_cache(maxsize=64)
-def _row_converters(db, model, fields: tuple) -> tuple:
-    """``(position, column, converters)`` for the values the ORM would convert on ``db``."""
-    found = []
-    for position, field in enumerate(fields):
-        column = field.get_col(model._meta.db_table)
-        converters = db.ops.get_db_converters(column) + column.get_db_converters(db)
-        if converters:
-            found.append((position, column, tuple(converters)))
-    return tuple(found)
-
-
-def _instance(db, model, fields: tuple, values):
-    """A model instance from one row of ``fields``' columns, converted as the ORM converts them
-    (SQLite hands back dates as text); the fields not loaded stay deferred."""
-    values = list(values)
-    for position, column, converters in _row_converters(db, model, fields):
-        for convert in converters:
-            values[position] = convert(values[position], column, db)
-    return model.from_db(db.alias, [field.attname for field in fields], values)
-
-
-@lru_cache(maxsize=4)
-def _room_for_joining_sql(key: str, with_viewer: bool) -> str:
-    quote = connection.ops.quote_name
-    columns = [f"r.{quote(field.column)}" for field in _loaded_fields(Room, JOIN_ROOM_FIELDS)]
-    columns += [f"l.{quote(field.column)}" for field in _loaded_fields(Lesson, JOIN_LESSON_FIELDS)]
-    viewer = f", {_viewer_facts_sql()}" if with_viewer else ""
-    return (
-        f"SELECT {', '.join(columns)}{viewer} "  # noqa: S608 - names from model metadata
-        f"FROM {quote(Room._meta.db_table)} r "
-        f"LEFT JOIN {quote(Lesson._meta.db_table)} l ON l.id = r.lesson_id "
-        f"WHERE r.{quote(Room._meta.get_field(key).column)} = %s"
-    )
-
-
-def room_for_joining(
-    *, pk: int | None = None, public_slug: str | None = None, viewer=None
-) -> Room | None:
-    """A room and its lesson, by id or public slug, with only what a join needs loaded.
-
-    The join is the hot path of a school assembly: one plain statement, turned into models
-    directly (a third of the ORM's ``select_related().get()`` to build, and RawQuerySet's
-    column mapping cost more than the query). With ``viewer`` (a signed-in user) it also
-    brings the viewer's facts for the role table, saving the join a second query. Fields not
-    loaded are deferred (fetched on use).
-    """
-    key, value = ("id", pk) if pk is not None else ("public_slug", public_slug)
-    viewer_id = _user_id(viewer)
-    params = [*(_viewer_facts_params(viewer_id) if viewer_id else ()), value]
-    db = connections[DEFAULT_DB_ALIAS]
-    with db.cursor() as cursor:
-        cursor.execute(_room_for_joining_sql(key, bool(viewer_id)), params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    room_fields = _loaded_fields(Room, JOIN_ROOM_FIELDS)
-    lesson_fields = _loaded_fields(Lesson, JOIN_LESSON_FIELDS)
-    room = _instance(db, Room, room_fields, row[: len(room_fields)])
-    lesson_row = row[len(room_fields) :]
-    if room.lesson_id is not None:
-        room.lesson = _instance(db, Lesson, lesson_fields, lesson_row[: len(lesson_fields)])
-        if viewer_id:
-            room._join_viewer_facts = (viewer_id, _facts(lesson_row[len(lesson_fields) :]))
-    return room
 
 
 def ip_hash(ip: str) -> str:
@@ -193,10 +98,6 @@ def display_name_clean(value: str | None) -> str:
 # --- Facts for the role table ---------------------------------------------------------------
 
 
-def _user_id(user) -> int | None:
-    return user.pk if user is not None and user.is_authenticated else None
-
-
 def _meeting_page(room: Room):
     try:
         return room.meeting_page
@@ -222,77 +123,15 @@ def _staff_group_names(user) -> set[str]:
     return set(user.groups.filter(name__in=STAFF_ROLE_GROUPS).values_list("name", flat=True))
 
 
-@lru_cache(maxsize=1)
-def _viewer_facts_sql() -> str:
-    """The select list of a viewer's facts about lesson ``l`` (params: user id ×4, groups).
-
-    Every signed-in join needs them; the ORM took longer to compile these four subqueries than
-    the database took to answer them, so they are plain SQL (values bound, never interpolated).
-    """
-    quote = connection.ops.quote_name
-    co_teachers = quote(Lesson.co_teachers.through._meta.db_table)
-    enrollment = quote(Enrollment._meta.db_table)
-    guardianship = quote(Guardianship._meta.db_table)
-    user_groups = quote(get_user_model().groups.through._meta.db_table)
-    groups = quote(Group._meta.db_table)
-    names = ", ".join(["%s"] * len(STAFF_ROLE_GROUPS))
-    return f"""
-        EXISTS (
-          SELECT 1 FROM {co_teachers} c WHERE c.lesson_id = l.id AND c.user_id = %s
-        ) AS is_co_teacher,
-        EXISTS (
-          SELECT 1 FROM {enrollment} e WHERE e.subject_id = l.subject_id AND e.student_id = %s
-        ) AS is_enrolled,
-        EXISTS (
-          SELECT 1 FROM {guardianship} g JOIN {enrollment} e ON e.student_id = g.child_id
-          WHERE g.parent_id = %s AND e.subject_id = l.subject_id
-        ) AS is_parent_of_enrolled,
-        (
-          SELECT gr.name FROM {user_groups} ug JOIN {groups} gr ON gr.id = ug.group_id
-          WHERE ug.user_id = %s AND gr.name IN ({names}) ORDER BY gr.name LIMIT 1
-        ) AS staff_group
-    """  # noqa: S608 - names from model metadata
-
-
-def _viewer_facts_params(user_id: int) -> list:
-    return [user_id, user_id, user_id, user_id, *STAFF_ROLE_GROUPS]
-
-
-def _facts(values) -> dict:
-    co_teacher, enrolled, parent, staff_group = values
-    return {
-        "is_co_teacher": bool(co_teacher),
-        "is_enrolled": bool(enrolled),
-        "is_parent_of_enrolled": bool(parent),
-        "staff_group": staff_group,
-    }
-
-
-def _lesson_flags(*, lesson: Lesson, user) -> dict:
-    """Co-teacher, enrolled, parent-of-enrolled and a staff group of ``user``, in one query."""
-    table = connection.ops.quote_name(Lesson._meta.db_table)
-    sql = f"SELECT {_viewer_facts_sql()} FROM {table} l WHERE l.id = %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*_viewer_facts_params(user.pk), lesson.pk])
-        return _facts(cursor.fetchone())
-
-
-def _preloaded_facts(room: Room, user_id: int) -> dict | None:
-    preloaded = getattr(room, "_join_viewer_facts", None)
-    if preloaded is not None and preloaded[0] == user_id:
-        return preloaded[1]
-    return None
-
-
 def _decide(*, room: Room, user, via_public_link: bool) -> RoleDecision:
-    user_id = _user_id(user)
+    user_id = signed_in_id(user)
     public = room_is_public(room=room)
     staff = False
     if room.type == RoomType.LESSON:
         lesson = room.lesson
         flags = {}
         if user_id is not None and user_id != lesson.teacher_id:
-            flags = _preloaded_facts(room, user_id) or _lesson_flags(lesson=lesson, user=user)
+            flags = viewer_facts(room=room, user=user)
             staff = roles.is_school_staff(
                 is_staff=user.is_staff,
                 is_superuser=user.is_superuser,
@@ -349,7 +188,7 @@ def room_permissions_for(*, room: Room, user, now: datetime | None = None) -> di
     """``{role, permissions}`` for ``GET /api/rooms/{id}/permissions/`` (no audit)."""
     now = now or timezone.now()
     decision = room_role_for(room=room, user=user)
-    is_admin = bool(_user_id(user) and (user.is_staff or user.is_superuser))
+    is_admin = bool(signed_in_id(user) and (user.is_staff or user.is_superuser))
     return {
         "role": decision.role,
         "permissions": roles.permissions_for(
@@ -379,7 +218,7 @@ def _audit(*, room, user, display_name: str, decision_role: str, rule: str, code
     about ten extra queries per join for rows nobody looks up by reference."""
     return JoinAudit(
         room=room,
-        user=user if _user_id(user) else None,
+        user=user if signed_in_id(user) else None,
         display_name=display_name[:DISPLAY_NAME_MAX],
         granted=bool(decision_role),
         role=decision_role or "",

@@ -122,7 +122,7 @@ def analyze() -> None:
 
 def measure_idle_ticks(label: str, repeats: int = 50, rounds: int = 3) -> float:
     from webinars.models import Lesson
-    from webinars.services.rooms import maintain_rooms
+    from webinars.services.tick import maintain_rooms
 
     warm = maintain_rooms(now=NOW)
     medians, queries, everything = [], 0, []
@@ -149,7 +149,7 @@ def server_side_ms(repeats: int = 15) -> float:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from webinars.services.rooms import maintain_rooms
+    from webinars.services.tick import maintain_rooms
 
     totals = []
     for _ in range(repeats):
@@ -172,7 +172,7 @@ def _idle_round(repeats: int, queries: int) -> tuple[list[float], int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from webinars.services.rooms import maintain_rooms
+    from webinars.services.tick import maintain_rooms
 
     timings = []
     for i in range(repeats):
@@ -194,7 +194,7 @@ def _idle_round(repeats: int, queries: int) -> tuple[list[float], int]:
 
 def burst_of_1000(subject, teacher) -> dict[str, float]:
     from webinars.models import Lesson, Room
-    from webinars.services.rooms import maintain_rooms
+    from webinars.services.tick import maintain_rooms
 
     start = datetime(2027, 2, 13, 10, 0, tzinfo=SCHOOL).astimezone(UTC)  # a Saturday
     Lesson.objects.bulk_create(

@@ -18,7 +18,6 @@ from webinars.schedules import MAINTAIN_ROOMS, install_schedules
 from webinars.selectors import SCHEDULER_HEARTBEAT
 from webinars.services.rooms import (
     lesson_delete,
-    maintain_rooms,
     meeting_create,
     meeting_page_delete_guard,
     room_close,
@@ -26,6 +25,7 @@ from webinars.services.rooms import (
     room_ensure_for_meeting,
     room_open,
 )
+from webinars.services.tick import maintain_rooms
 
 AMS = ZoneInfo("Europe/Amsterdam")
 MINUTE = timedelta(minutes=1)

@@ -1,22 +1,14 @@
-"""Writes on rooms: a lesson's one room, opening and closing it, and the scheduler tick (SPEC §3).
+"""Writes on rooms: a lesson's one room, opening and closing it, lesson edits (SPEC §3).
 
-The tick (:func:`maintain_rooms`) is built so that several clusters and web workers may run it at
-once: creation relies on the database's unique lesson column (``ON CONFLICT DO NOTHING``), and
-transitions lock the due rows with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two ticks
-never transition the same room twice. SQLite serialises writers, so there the lock clause is
-simply left out. Every query of the tick is a bounded range on an indexed column: the cost
-follows the number of rooms due, not the size of the timetable.
+The scheduler tick that drives these on time lives in ``webinars.services.tick``.
 """
 
 import logging
-import time
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -24,8 +16,6 @@ from django.utils.translation import gettext as _
 from webinars import jitsi
 from webinars.choices import ClosedReason, RecordingStatus, RoomStatus, RoomType
 from webinars.models import (
-    MAX_LESSON_DURATION,
-    Heartbeat,
     Lesson,
     Recording,
     Room,
@@ -34,36 +24,27 @@ from webinars.models import (
 
 logger = logging.getLogger("webinars.rooms")
 
-UNCLOSED = (RoomStatus.SCHEDULED, RoomStatus.OPEN)
 
-
-def _lead() -> timedelta:
+def room_lead() -> timedelta:
     return timedelta(minutes=settings.ROOM_OPEN_LEAD_MIN)
 
 
-def _grace() -> timedelta:
+def room_grace() -> timedelta:
     return timedelta(minutes=settings.ROOM_CLOSE_GRACE_MIN)
 
 
-def _horizon() -> timedelta:
+def open_room_horizon() -> timedelta:
     return timedelta(hours=settings.OPEN_LESSONS_HORIZON_HOURS)
 
 
 def room_window_contains(*, start: datetime, end: datetime, now: datetime) -> bool:
     """Whether ``now`` lies in ``[start − lead, end + grace)``, the window a room lives in."""
-    return start - _lead() <= now < end + _grace()
+    return start - room_lead() <= now < end + room_grace()
 
 
 def lesson_room_window(*, lesson: Lesson) -> tuple[datetime, datetime]:
     """``(opens, closes)``: when the lesson's room is created/joinable and when it closes."""
-    return lesson.scheduled_start - _lead(), lesson.scheduled_end + _grace()
-
-
-def _locked(queryset):
-    """Row locks that other ticks skip instead of waiting for (PostgreSQL); as-is elsewhere."""
-    if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True, of=("self",))
-    return queryset
+    return lesson.scheduled_start - room_lead(), lesson.scheduled_end + room_grace()
 
 
 def _new_room(**fields) -> Room:
@@ -75,7 +56,8 @@ def _new_room(**fields) -> Room:
     return room
 
 
-def _new_lesson_room(lesson: Lesson) -> Room:
+def lesson_room_build(lesson: Lesson) -> Room:
+    """An unsaved room for ``lesson``, with a fresh random Jitsi name and public slug."""
     return _new_room(
         type=RoomType.LESSON,
         lesson=lesson,
@@ -96,7 +78,7 @@ def lessons_rooms_ensure(*, lessons: list[Lesson]) -> list[Room]:
     missing = [lesson for lesson in lessons if not _has_room(lesson)]
     if missing:
         Room.objects.bulk_create(
-            [_new_lesson_room(lesson) for lesson in missing], ignore_conflicts=True
+            [lesson_room_build(lesson) for lesson in missing], ignore_conflicts=True
         )
         by_lesson = {
             room.lesson_id: room
@@ -125,7 +107,7 @@ def room_ensure_for_lesson(*, lesson: Lesson) -> tuple[Room, bool]:
     existing = Room.objects.filter(lesson_id=lesson.pk).first()
     if existing is not None:
         return existing, False
-    room = _new_lesson_room(lesson)
+    room = lesson_room_build(lesson)
     try:
         with transaction.atomic():
             room.save()
@@ -237,7 +219,7 @@ def meeting_create(
     return room
 
 
-def _start_recordings(room_ids: list[int], now: datetime) -> None:
+def recordings_start(room_ids: list[int], now: datetime) -> None:
     """The latest recording of each opened room goes IN_PROGRESS (a new row when none is open).
 
     Bulk over many rooms: one read of their recordings, one insert, one update.
@@ -268,7 +250,7 @@ def _start_recordings(room_ids: list[int], now: datetime) -> None:
         Recording.objects.filter(id__in=resumed, started_at__isnull=True).update(started_at=now)
 
 
-def _stop_recordings(room_ids: list[int], now: datetime) -> None:
+def recordings_stop(room_ids: list[int], now: datetime) -> None:
     """IN_PROGRESS recordings of closed rooms wait for their file (PENDING)."""
     Recording.objects.filter(room_id__in=room_ids, status=RecordingStatus.IN_PROGRESS).update(
         status=RecordingStatus.PENDING, ended_at=now, updated_at=now
@@ -290,7 +272,7 @@ def room_open(*, room: Room, now: datetime | None = None) -> Room:
         room.status = RoomStatus.OPEN
         room.started_at = now
         room.save(update_fields=["status", "started_at", "updated_at"])
-        _start_recordings([room.pk], now)
+        recordings_start([room.pk], now)
     logger.info("room opened room=%s lesson=%s", room.pk, room.lesson_id)
     return room
 
@@ -312,7 +294,7 @@ def room_close(
         room.ended_at = now
         room.closed_reason = reason
         room.save(update_fields=["status", "ended_at", "closed_reason", "updated_at"])
-        _stop_recordings([room.pk], now)
+        recordings_stop([room.pk], now)
     logger.info("room closed room=%s lesson=%s reason=%s", room.pk, room.lesson_id, reason)
     return room
 
@@ -346,7 +328,7 @@ def room_follow_lesson(*, lesson: Lesson, now: datetime | None = None) -> Room |
         revivable = (
             room.status == RoomStatus.CLOSED
             and room.closed_reason == ClosedReason.CANCELLED
-            and now < lesson.scheduled_end + _grace()
+            and now < lesson.scheduled_end + room_grace()
         )
         if room.status == RoomStatus.CLOSED and not revivable:
             return room
@@ -366,7 +348,7 @@ def room_follow_lesson(*, lesson: Lesson, now: datetime | None = None) -> Room |
             setattr(room, name, value)
         room.save(update_fields=[*changed, "updated_at"])
         if changed.get("status") == RoomStatus.SCHEDULED:
-            _stop_recordings([room.pk], now)  # the lesson no longer runs now
+            recordings_stop([room.pk], now)  # the lesson no longer runs now
     logger.info(
         "room rescheduled room=%s lesson=%s start=%s end=%s status=%s",
         room.pk,
@@ -419,177 +401,3 @@ def meeting_page_delete_guard(*, page) -> None:
             )
             % {"page": page.title}
         )
-
-
-# --- The scheduler tick -------------------------------------------------------------------
-
-
-@dataclass
-class TickResult:
-    """What one tick did; ``as_dict()`` is what the django-q2 task stores as its result."""
-
-    now: datetime
-    created: list[int] = field(default_factory=list)
-    opened: list[int] = field(default_factory=list)
-    closed: list[int] = field(default_factory=list)
-    duration_ms: float = 0.0
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["now"] = self.now.isoformat()
-        data["counts"] = self.counts()
-        return data
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "created": len(self.created),
-            "opened": len(self.opened),
-            "closed": len(self.closed),
-        }
-
-    def summary(self) -> str:
-        c = self.counts()
-        return (
-            f"tick at {self.now.isoformat()}: created {c['created']}, opened {c['opened']}, "
-            f"closed {c['closed']} in {self.duration_ms:.1f} ms"
-        )
-
-
-def _create_due_lesson_rooms(now: datetime, batch: int) -> list[int]:
-    """Rooms for lessons whose window has begun, and open lessons inside the horizon.
-
-    The range on ``scheduled_start`` is bounded on both sides (a lesson lasts ≤ 12 h), so the
-    query walks only the index entries of lessons that could be due.
-    """
-    lead, grace = _lead(), _grace()
-    in_window = Q(
-        scheduled_start__gt=now - grace - MAX_LESSON_DURATION,
-        scheduled_start__lte=now + lead,
-        scheduled_end__gt=now - grace,
-    )
-    open_ahead = Q(is_open=True, scheduled_start__gt=now, scheduled_start__lte=now + _horizon())
-    created: list[int] = []
-    while True:
-        lessons = list(
-            Lesson.objects.filter(in_window | open_ahead, is_cancelled=False, room__isnull=True)
-            .order_by()
-            .only("id", "is_open", "scheduled_start", "scheduled_end")[:batch]
-        )
-        if not lessons:
-            return created
-        rooms = [_new_lesson_room(lesson) for lesson in lessons]
-        # A room made meanwhile by a request or another tick wins; ours is dropped silently.
-        Room.objects.bulk_create(rooms, ignore_conflicts=True)
-        ours = Room.objects.filter(
-            lesson_id__in=[lesson.pk for lesson in lessons],
-            jitsi_room__in=[room.jitsi_room for room in rooms],
-        ).values_list("id", "lesson_id")
-        ours = list(ours)
-        for room_id, lesson_id in ours:
-            logger.info("room created room=%s lesson=%s", room_id, lesson_id)
-            created.append(room_id)
-        if len(lessons) < batch or not ours:  # no progress: leave the rest to the next tick
-            return created
-
-
-def _create_due_meeting_rooms(now: datetime) -> list[int]:
-    """A safety net: live MeetingPages inside their horizon whose room was never made."""
-    from webinars.pages import MeetingPage
-
-    pages = MeetingPage.objects.live().filter(
-        room__isnull=True,
-        scheduled_end__gt=now - _grace(),
-        scheduled_start__lte=now + max(_horizon(), _lead()),
-    )
-    return [room_ensure_for_meeting(page=page).pk for page in pages]
-
-
-def _close_rows(rows: list[tuple], now: datetime, reason: str) -> list[int]:
-    ids = [row[0] for row in rows]
-    Room.objects.filter(id__in=ids).update(
-        status=RoomStatus.CLOSED, ended_at=now, closed_reason=reason, updated_at=now
-    )
-    _stop_recordings(ids, now)
-    for room_id, lesson_id, *_rest in rows:
-        logger.info("room closed room=%s lesson=%s reason=%s", room_id, lesson_id, reason)
-    return ids
-
-
-def _open_rows(rows: list[tuple], now: datetime) -> list[int]:
-    ids = [row[0] for row in rows]
-    Room.objects.filter(id__in=ids).update(status=RoomStatus.OPEN, started_at=now, updated_at=now)
-    _start_recordings(ids, now)
-    for room_id, lesson_id, *_rest in rows:
-        logger.info("room opened room=%s lesson=%s", room_id, lesson_id)
-    return ids
-
-
-def _transition_due_rooms(now: datetime, batch: int, result: TickResult) -> None:
-    """Open the rooms whose start has come and close those past end + grace, in batches.
-
-    One locked read finds both kinds (two index ranges, OR-ed); rows another tick holds are
-    skipped, and a row that tick has already moved no longer matches. A room whose whole window
-    passed while the scheduler was down is closed without being opened; a cancelled lesson's
-    room is closed as cancelled (normally the lesson's save already did that).
-    """
-    close_before = now - _grace()
-    due = Room.objects.filter(
-        Q(status=RoomStatus.SCHEDULED, scheduled_start__lte=now, scheduled_end__gt=close_before)
-        | Q(status__in=UNCLOSED, scheduled_end__lte=close_before),
-        auto_manage=True,
-    ).order_by()
-    while True:
-        # Its own transaction when run by the cluster; no savepoint inside a caller's one.
-        with transaction.atomic(savepoint=False):
-            rows = list(
-                _locked(due).values_list(
-                    "id", "lesson_id", "lesson__is_cancelled", "scheduled_end"
-                )[:batch]
-            )
-            cancelled = [row for row in rows if row[2]]
-            ended = [row for row in rows if not row[2] and row[3] <= close_before]
-            starting = [row for row in rows if not row[2] and row[3] > close_before]
-            if starting:
-                result.opened.extend(_open_rows(starting, now))
-            if cancelled:
-                result.closed.extend(_close_rows(cancelled, now, ClosedReason.CANCELLED))
-            if ended:
-                result.closed.extend(_close_rows(ended, now, ClosedReason.ENDED))
-        if len(rows) < batch:
-            return
-
-
-def _beat(result: TickResult) -> None:
-    from webinars.selectors import SCHEDULER_HEARTBEAT
-
-    beat_at = timezone.now()
-    details = {"tick_now": result.now.isoformat(), **result.counts()}
-    details["duration_ms"] = round(result.duration_ms, 1)
-    if not Heartbeat.objects.filter(name=SCHEDULER_HEARTBEAT).update(
-        beat_at=beat_at, details=details
-    ):
-        try:
-            with transaction.atomic():
-                Heartbeat.objects.create(name=SCHEDULER_HEARTBEAT, beat_at=beat_at, details=details)
-        except IntegrityError:
-            Heartbeat.objects.filter(name=SCHEDULER_HEARTBEAT).update(
-                beat_at=beat_at, details=details
-            )
-
-
-def maintain_rooms(*, now: datetime | None = None) -> TickResult:
-    """One scheduler tick: create, open and close every room that is due at ``now``.
-
-    Idempotent and catching up: after downtime the same tick closes rooms overdue by hours and
-    opens/creates whatever is due now (a room whose whole window passed unseen is closed without
-    being opened). Rooms with ``auto_manage=False`` are left alone; cancelled lessons get no room.
-    """
-    started = time.perf_counter()
-    now = now or timezone.now()
-    batch = max(1, settings.MAINTAIN_BATCH_SIZE)
-    result = TickResult(now=now)
-    result.created = _create_due_lesson_rooms(now, batch) + _create_due_meeting_rooms(now)
-    _transition_due_rooms(now, batch, result)
-    result.duration_ms = (time.perf_counter() - started) * 1000
-    _beat(result)
-    return result

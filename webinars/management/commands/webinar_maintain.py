@@ -15,7 +15,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection
 
-from webinars.services.rooms import maintain_rooms
+from webinars.services.tick import maintain_rooms
 
 
 class Command(BaseCommand):

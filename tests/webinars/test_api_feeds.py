@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.throttling import AnonRateThrottle
 
@@ -14,12 +13,6 @@ from webinars.models import Room
 URL = "/api/rooms/open-lessons/"
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    """Throttle counters live in the cache; each test starts with none."""
-    cache.clear()
 
 
 def test_anonymous_gets_open_lessons_in_the_window_with_their_rooms(api_client):

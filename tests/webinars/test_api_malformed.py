@@ -6,6 +6,7 @@ import re
 import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.authtoken.models import Token
 
 from tests.factories import make_lesson, make_recording, make_room
 
@@ -41,7 +42,11 @@ def concrete_paths(path: str, ids: dict) -> list[str]:
         key = next((k for k in ("slug", "lesson", "token") if k in name), "id")
         return str(ids[key])
 
-    return [re.sub(r"{([^}]+)}", known, path), re.sub(r"{[^}]+}", "999999999", path)]
+    return [
+        re.sub(r"{([^}]+)}", known, path),
+        re.sub(r"{[^}]+}", "999999999", path),
+        re.sub(r"{[^}]+}", "9" * 30, path),  # beyond any database integer
+    ]
 
 
 @pytest.mark.django_db
@@ -52,10 +57,14 @@ def test_no_documented_endpoint_answers_a_malformed_request_with_a_500(admin_use
     anonymous = Client(raise_request_exception=False)
     admin = Client(raise_request_exception=False)
     admin.force_login(admin_user)
+    bearer = Client(
+        raise_request_exception=False,
+        HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=admin_user).key}",
+    )
     failures, tried = [], 0
     for path, method in operations():
         for url in concrete_paths(path, ids):
-            for client in (anonymous, admin):
+            for client in (anonymous, admin, bearer):
                 bodies = GARBAGE_BODIES if method in {"post", "put", "patch"} else [None]
                 for body in bodies:
                     kwargs = {"content_type": "application/json", "data": body} if body else {}

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -23,13 +22,6 @@ from webinars.models import Attendance, Recording, WebhookEvent
 from webinars.recordings import dummy_mp4_bytes
 
 SECRET = {"HTTP_X_RECORDING_SECRET": "test-recording-secret"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

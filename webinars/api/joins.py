@@ -8,11 +8,13 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from webinars.api.authentication import JoiningBearerAuthentication
 from webinars.api.serializers import ZonedDateTimeField, requested_zone
 from webinars.api.throttles import PublicJoinIpThrottle, PublicJoinSlugThrottle
 from webinars.services.join_reads import room_for_joining
@@ -81,8 +83,12 @@ def refusal_response(exc: JoinRefused, request) -> Response:
     return Response(body, status=exc.status_code)
 
 
-def _room_or_404(room_id: int, user):
-    room = room_for_joining(pk=room_id, viewer=user)
+def _room_or_404(room_id: int, request):
+    """The room as a join reads it: already loaded by ``JoiningBearerAuthentication``, or now."""
+    if hasattr(request, "joining_room"):
+        room = request.joining_room
+    else:
+        room = room_for_joining(pk=room_id, viewer=request.user)
     if room is None:
         raise Http404
     return room
@@ -104,6 +110,7 @@ def join_result_body(result, request) -> dict:
 class RoomJoinApi(APIView):
     """Join a room as yourself: the role comes from the timetable (SPEC §4)."""
 
+    authentication_classes = [JoiningBearerAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -112,7 +119,7 @@ class RoomJoinApi(APIView):
         responses={status.HTTP_200_OK: JoinResultSerializer, **JOIN_REFUSALS},
     )
     def post(self, request, room_id: int):
-        room = _room_or_404(room_id, request.user)
+        room = _room_or_404(room_id, request)
         try:
             result = room_join_user(room=room, user=request.user, ip=client_ip(request))
         except JoinRefused as exc:
@@ -166,7 +173,7 @@ class RoomPermissionsApi(APIView):
         },
     )
     def get(self, request, room_id: int):
-        room = _room_or_404(room_id, request.user)
+        room = _room_or_404(room_id, request)
         return Response(room_permissions_for(room=room, user=request.user))
 
 

@@ -1,8 +1,9 @@
 """What a join reads: a room, its lesson and the viewer's facts for the role table.
 
 The API's join reads all three in one plain statement (``room_for_joining``) built from the
-models' metadata and turned into models directly; callers that already hold a ``Room`` (the HTML
-views) get the same facts with one more small query (``viewer_facts``).
+models' metadata and turned into models directly; with a Bearer token the same statement also
+reads the token and its user (``token_and_room_for_joining``). Callers that already hold a
+``Room`` (the HTML views) get the same facts with one more small query (``viewer_facts``).
 """
 
 from functools import lru_cache
@@ -143,7 +144,8 @@ def _token_and_room_sql() -> str:
     return (
         f"SELECT {', '.join(columns)}, {_viewer_facts_sql('t.user_id')} "  # noqa: S608 - names
         f"FROM {quote(Token._meta.db_table)} t "
-        f"JOIN {quote(user_model._meta.db_table)} u ON u.id = t.user_id "
+        f"JOIN {quote(user_model._meta.db_table)} u "
+        f"ON u.{quote(user_model._meta.pk.column)} = t.user_id "
         f"LEFT JOIN {quote(Room._meta.db_table)} r ON r.id = %s {_room_joins()} "
         "WHERE t.key = %s"
     )

@@ -1,7 +1,8 @@
 """Plain factory helpers: real rows, sensible defaults, keyword overrides."""
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
@@ -10,6 +11,15 @@ from webinars.models import Enrollment, Guardianship, Lesson, Recording, Room, S
 from webinars.services.rooms import room_ensure_for_lesson
 
 _seq = itertools.count(1)
+SCHOOL_ZONE = ZoneInfo("Europe/Amsterdam")  # the test settings' TIME_ZONE
+
+
+def at(day: str, hhmm: str, seconds: int = 0, fold: int = 0) -> datetime:
+    """A wall-clock time in the school's zone, as an aware UTC datetime."""
+    local = datetime.fromisoformat(f"{day}T{hhmm}").replace(
+        tzinfo=SCHOOL_ZONE, second=seconds, fold=fold
+    )
+    return local.astimezone(UTC)
 
 
 def make_user(username: str | None = None, *, groups=(), password="pass-1234", **fields) -> User:

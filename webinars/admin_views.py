@@ -154,7 +154,7 @@ class WebinarsDashboardPanel(Component):
     order = 50
 
     def get_context_data(self, parent_context):
-        from webinars.selectors import admin_dashboard
+        from webinars.selectors.dashboard import admin_dashboard
 
         context = super().get_context_data(parent_context)
         context.update(admin_dashboard(), zone=settings.TIME_ZONE)

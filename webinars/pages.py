@@ -38,8 +38,8 @@ class OpenLessonsPage(Page):
         """
         from django.utils.functional import SimpleLazyObject
 
-        from webinars.selectors import open_lessons_listing, subjects_for_filters
-        from webinars.views import LessonFilterForm
+        from webinars.public.views import LessonFilterForm
+        from webinars.selectors.open_lessons import open_lessons_listing, subjects_for_filters
 
         context = super().get_context(request, *args, **kwargs)
         subjects = subjects_for_filters()
@@ -152,7 +152,7 @@ class MeetingPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         """The page's content plus the same join block as ``/join/<slug>/``."""
-        from webinars.views import join_block_context
+        from webinars.public.views import join_block_context
 
         context = super().get_context(request, *args, **kwargs)
         room = self.room if self.room_id else None

@@ -77,6 +77,6 @@ def open_lessons_page_changed(sender, instance, **kwargs):
     if isinstance(instance, OpenLessonsPage):
         from django.core.cache import cache
 
-        from webinars.views import OPEN_LESSONS_PAGE_CACHE_KEY
+        from webinars.public.views import OPEN_LESSONS_PAGE_CACHE_KEY
 
         cache.delete(OPEN_LESSONS_PAGE_CACHE_KEY)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from webinars import views
+from webinars.public import views
 
 app_name = "webinars"
 urlpatterns = [

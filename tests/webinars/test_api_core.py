@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 
 from tests.factories import make_user
 from webinars.models import Heartbeat
-from webinars.selectors import SCHEDULER_HEARTBEAT
+from webinars.selectors.health import SCHEDULER_HEARTBEAT
 
 
 @pytest.mark.django_db

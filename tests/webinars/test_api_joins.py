@@ -23,7 +23,7 @@ from webinars.choices import AttendanceSource, JitsiEnv, JoinRole, RoomStatus, R
 from webinars.models import Attendance, JoinAudit, Room
 from webinars.pages import MeetingIndexPage, MeetingPage
 from webinars.roles import Rule
-from webinars.services.join_reads import room_for_joining
+from webinars.selectors.viewer import room_for_joining
 from webinars.services.joins import (
     JoinRefused,
     JoinResult,

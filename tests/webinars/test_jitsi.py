@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ImproperlyConfigured
 
-from webinars import jitsi
 from webinars.choices import JitsiEnv, JoinRole
+from webinars.providers import jitsi
 
 NOW = datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC)
 SECRET = "test-jitsi-secret-at-least-32-bytes-long"

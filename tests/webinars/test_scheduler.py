@@ -23,7 +23,7 @@ from django_q.models import Schedule
 from tests.factories import make_lesson
 from webinars.models import Heartbeat, Room
 from webinars.schedules import MAINTAIN_ROOMS, install_schedules
-from webinars.selectors import SCHEDULER_HEARTBEAT
+from webinars.selectors.health import SCHEDULER_HEARTBEAT
 
 WAIT_SECONDS = 120  # the cluster's scheduler first looks about 30 s after start
 

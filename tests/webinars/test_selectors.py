@@ -16,12 +16,9 @@ from tests.factories import (
 )
 from webinars.choices import JoinRole, RecordingStatus, RoomStatus
 from webinars.models import Room
-from webinars.selectors import (
-    lessons_for_user,
-    open_lessons_feed,
-    open_lessons_listing,
-    room_for_public_page,
-)
+from webinars.selectors.open_lessons import open_lessons_feed, open_lessons_listing
+from webinars.selectors.public_rooms import room_for_public_page
+from webinars.selectors.timetable import lessons_for_user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from tests.factories import at, make_lesson, make_room, make_user
 from webinars.choices import ClosedReason, RecordingStatus, RoomStatus
 from webinars.models import Heartbeat, Lesson, Recording, Room
 from webinars.schedules import MAINTAIN_ROOMS, install_schedules
-from webinars.selectors import SCHEDULER_HEARTBEAT
+from webinars.selectors.health import SCHEDULER_HEARTBEAT
 from webinars.services.rooms import room_ensure_for_lesson
 from webinars.services.tick import maintain_rooms
 

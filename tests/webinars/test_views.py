@@ -26,7 +26,7 @@ from tests.factories import (
 from webinars.choices import ClosedReason, RecordingStatus, RoomStatus, RoomType
 from webinars.models import Room
 from webinars.pages import MeetingIndexPage, MeetingPage, OpenLessonsPage
-from webinars.views import GuestJoinThrottle
+from webinars.public.views import GuestJoinThrottle
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from drf_spectacular.drainage import set_override
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
-from webinars.services.join_reads import token_and_room_for_joining
+from webinars.selectors.viewer import token_and_room_for_joining
 
 
 class BearerTokenAuthentication(TokenAuthentication):

@@ -17,7 +17,7 @@ from webinars import ical
 from webinars.api.serializers import ZonedDateTimeField
 from webinars.choices import JoinRole
 from webinars.models import Attendance, CalendarToken, Room
-from webinars.selectors import lessons_for_user, user_has_staff_role
+from webinars.selectors.timetable import lessons_for_user, user_has_staff_role
 from webinars.services.joins import room_role_for
 
 ICS = "text/calendar; charset=utf-8"

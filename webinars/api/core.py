@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from webinars.selectors import scheduler_heartbeat
+from webinars.selectors.health import scheduler_heartbeat
 
 
 class AuthTokenApi(APIView):

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from webinars.api.serializers import LessonSerializer, ZonedDateTimeField, requested_zone
 from webinars.models import Room
-from webinars.selectors import open_lessons_feed
+from webinars.selectors.open_lessons import open_lessons_feed
 
 MAX_WINDOW_HOURS = 24 * 366
 

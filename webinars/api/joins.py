@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from webinars.api.authentication import JoiningBearerAuthentication
 from webinars.api.serializers import ZonedDateTimeField, requested_zone
 from webinars.api.throttles import PublicJoinIpThrottle, PublicJoinSlugThrottle
-from webinars.services.join_reads import room_for_joining
+from webinars.selectors.viewer import room_for_joining
 from webinars.services.joins import (
     JoinRefused,
     room_join_public,

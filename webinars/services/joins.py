@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
 
-from webinars import jitsi, roles
+from webinars import roles
 from webinars.choices import STAFF_ROLE_GROUPS, AttendanceSource, JoinRole, RoomType
 from webinars.models import (
     Attendance,
@@ -33,8 +33,9 @@ from webinars.models import (
     Room,
     new_public_slug,
 )
+from webinars.providers import jitsi
 from webinars.roles import RoleDecision, Rule
-from webinars.services.join_reads import room_for_joining, signed_in_id, viewer_facts
+from webinars.selectors.viewer import room_for_joining, signed_in_id, viewer_facts
 
 logger = logging.getLogger("webinars.joins")
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from webinars import jitsi
 from webinars.choices import ClosedReason, RecordingStatus, RoomStatus, RoomType
 from webinars.models import (
     Lesson,
@@ -21,6 +20,7 @@ from webinars.models import (
     Room,
     random_token,
 )
+from webinars.providers import jitsi
 
 logger = logging.getLogger("webinars.rooms")
 

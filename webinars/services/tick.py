@@ -180,7 +180,7 @@ def _transition_due_rooms(now: datetime, batch: int, result: TickResult) -> None
 
 
 def _beat(result: TickResult) -> None:
-    from webinars.selectors import SCHEDULER_HEARTBEAT
+    from webinars.selectors.health import SCHEDULER_HEARTBEAT
 
     beat_at = timezone.now()
     details = {"tick_now": result.now.isoformat(), **result.counts()}

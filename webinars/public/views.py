@@ -36,12 +36,12 @@ from rest_framework.throttling import SimpleRateThrottle
 from webinars.choices import ClosedReason, JoinRole, RoomStatus
 from webinars.models import CalendarToken, Lesson, Recording, Room, Subject
 from webinars.recordings import recording_playback_url, recording_public_url
-from webinars.selectors import (
-    lessons_for_user,
+from webinars.selectors.public_rooms import (
     room_for_public_page,
     room_latest_ready_recording,
     room_people,
 )
+from webinars.selectors.timetable import lessons_for_user
 from webinars.services.joins import JoinRefused, room_join_public, room_join_user
 from webinars.services.rooms import room_ensure_for_lesson
 

@@ -1,0 +1,1 @@
+"""Video platforms behind one interface; nothing outside this package imports an adapter."""

@@ -1,7 +1,7 @@
 """Self-hosted Jitsi Meet: HS256 join tokens, room URLs, the embedded IFrame API room.
 
 What Jitsi actually checks (its Prosody token plugin and three moderator plugins) is written
-down in ``docs/providers.md``; in short: ``typ`` JWT, the server's algorithm,
+down in ``docs/tokens.md``; in short: ``typ`` JWT, the server's algorithm,
 ``iss``/``aud``/``sub``/``room`` (the exact room — ``*`` would open every room), ``nbf``/``exp``
 with no clock leeway (so ``nbf`` is a minute in the past), and every ``context.user`` value a
 string. Moderator plugins disagree on where they look, so the moderator flag is written in all

@@ -139,7 +139,7 @@ def _recording_uploaded(*, provider: VideoProvider, room: Room, event: Recording
         recording = recording_claim(
             room=room, meta={**meta, "source": provider.name}, prefer=started, **fields
         )
-        recording_fail(recording, f"{exc.field}: {exc.message}")
+        recording_fail(recording=recording, message=f"{exc.field}: {exc.message}")
 
 
 def _participant(*, provider: VideoProvider, room: Room, event: ParticipantEvent) -> None:

@@ -26,6 +26,7 @@ from webinars.choices import (
     RoomStatus,
     RoomType,
 )
+from webinars.providers import VideoProvider, provider_for
 
 MAX_LESSON_DURATION = timedelta(hours=12)
 
@@ -256,6 +257,11 @@ class Room(models.Model):
     @property
     def window_end(self):
         return self.scheduled_end + timedelta(minutes=settings.ROOM_CLOSE_GRACE_MIN)
+
+    @property
+    def provider(self) -> VideoProvider:
+        """The video platform this room lives on (chosen by ``jitsi_env``)."""
+        return provider_for(self)
 
 
 class Recording(models.Model):

@@ -1,4 +1,5 @@
-/* The moderator's embedded Jitsi room: join with the token, start file recording once in.
+/* The moderator's embedded Jitsi room: join with the token, start file recording once in
+   (unless the platform records on its own: data-start-recording="false").
    Loaded only on the room page, after Jitsi's external_api.js. */
 (function () {
   "use strict";
@@ -18,8 +19,10 @@
     userInfo: { displayName: node.dataset.displayName, email: node.dataset.email }
   });
   window.cedarRoom = api;
-  api.addEventListener("videoConferenceJoined", function () {
-    api.executeCommand("startRecording", { mode: "file" });
-  });
+  if (node.dataset.startRecording !== "false") {
+    api.addEventListener("videoConferenceJoined", function () {
+      api.executeCommand("startRecording", { mode: "file" });
+    });
+  }
   api.addEventListener("readyToClose", function () { api.dispose(); });
 })();

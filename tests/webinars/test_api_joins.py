@@ -22,6 +22,7 @@ from webinars.api.throttles import PublicJoinSlugThrottle
 from webinars.choices import AttendanceSource, JitsiEnv, JoinRole, RoomStatus, RoomType
 from webinars.models import Attendance, JoinAudit, Room
 from webinars.pages import MeetingIndexPage, MeetingPage
+from webinars.providers import JoinLink
 from webinars.roles import Rule
 from webinars.selectors.viewer import room_for_joining
 from webinars.services.joins import (
@@ -616,11 +617,11 @@ def test_the_join_body_is_what_the_schema_documents(school, tz):
     for response in responses:
         assert response.status_code == 200, response.json()
         body = response.json()
-        result = JoinResult(
-            join_url=body["join_url"],
-            you_are=body["you_are"],
+        link = JoinLink(
+            url=body["join_url"],
+            token=None,
             expires_at=timezone.datetime.fromisoformat(body["expires_at"]),
-            room=room,
         )
+        result = JoinResult(link=link, you_are=body["you_are"], room=room)
         assert body == JoinResultSerializer(result, context={"request": request}).data
         assert body["expires_at"].endswith("+00:00") != bool(tz)

@@ -1,7 +1,5 @@
 """API views: recordings (SPEC §7, §8). Thin: check the caller, call one service, answer JSON."""
 
-import json
-
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -15,11 +13,11 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from webinars.api.serializers import ZonedDateTimeField
+from webinars.choices import JitsiEnv
 from webinars.models import Recording, Room
+from webinars.providers import WebhookInvalid, WebhookUnauthorized, provider_for_env
 from webinars.recordings import (
     RecordingRejected,
-    jaas_signature_valid,
-    jaas_webhook_handle,
     recording_accept_jibri_file,
     recording_accept_link,
     recording_is_public,
@@ -28,6 +26,7 @@ from webinars.recordings import (
     recording_secret_valid,
     recording_store_upload,
     recording_visible_to,
+    webhook_events_handle,
 )
 
 
@@ -212,22 +211,16 @@ class JaasWebhookApi(APIView):
         },
     )
     def post(self, request):
-        body = request.body  # the raw bytes are what was signed: read before any parsing
-        if not jaas_signature_valid(header=request.headers.get("X-Jaas-Signature"), body=body):
-            return _unauthorized("Missing, wrong or stale X-Jaas-Signature.")
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise ValidationError({"body": ["Send a JSON object."]})
-        if not isinstance(payload, dict):
-            raise ValidationError({"body": ["Send a JSON object."]})
-        try:
-            outcome = jaas_webhook_handle(payload=payload)
-        except RecordingRejected as exc:
-            raise _rejected(exc)
-        return Response(
-            {"detail": "duplicate" if outcome.duplicate else "ok", "duplicate": outcome.duplicate}
-        )
+        provider = provider_for_env(JitsiEnv.JAAS)
+        try:  # the raw bytes are what was signed
+            events = provider.parse_webhook(headers=request.headers, body=request.body)
+        except WebhookUnauthorized as exc:
+            return _unauthorized(str(exc))
+        except WebhookInvalid as exc:
+            raise ValidationError({exc.field: [exc.message]})
+        outcomes = webhook_events_handle(provider=provider, events=events)
+        duplicate = bool(outcomes) and all(outcome.duplicate for outcome in outcomes)
+        return Response({"detail": "duplicate" if duplicate else "ok", "duplicate": duplicate})
 
 
 class JaasRecordingFormSerializer(serializers.Serializer):

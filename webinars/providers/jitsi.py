@@ -1,50 +1,33 @@
-"""Jitsi join URLs and JWT claims, self-hosted and JaaS (no database access).
+"""Self-hosted Jitsi Meet: HS256 join tokens, room URLs, the embedded IFrame API room.
 
-What Jitsi actually checks is written down in ``shared/notes/JITSI.md``; in short:
-``typ`` JWT, the server's algorithm, ``iss``/``aud``/``sub``/``room`` (the exact room — ``*``
-would open every room), ``nbf``/``exp`` with no clock leeway (so ``nbf`` is a minute in the past),
-and every ``context.user`` value a string. Moderator plugins disagree on where they look, so the
-moderator flag is written in all three conventions, and its negative for everyone else.
+What Jitsi actually checks (its Prosody token plugin and three moderator plugins) is written
+down in ``docs/tokens.md``; in short: ``typ`` JWT, the server's algorithm,
+``iss``/``aud``/``sub``/``room`` (the exact room — ``*`` would open every room), ``nbf``/``exp``
+with no clock leeway (so ``nbf`` is a minute in the past), and every ``context.user`` value a
+string. Moderator plugins disagree on where they look, so the moderator flag is written in all
+three conventions, and its negative for everyone else. No database access here.
 """
 
+from __future__ import annotations
+
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from urllib.parse import quote
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
 
 import jwt
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from webinars.choices import JitsiEnv, JoinRole
+from webinars.providers.base import Embed, JoinLink, Person, VideoProvider
 
-JAAS_DOMAIN = "8x8.vc"
+if TYPE_CHECKING:
+    from webinars.models import Room
+
 NOT_BEFORE_SKEW = timedelta(seconds=60)
 MODERATOR_FEATURES = ("recording", "livestreaming", "transcription")
 OBSERVER_TOOLBAR = ("chat", "raisehand", "tileview", "fullscreen", "settings", "hangup")
-
-
-def default_domain(env: str) -> str:
-    return JAAS_DOMAIN if env == JitsiEnv.JAAS else settings.JITSI_DOMAIN
-
-
-def room_base_url(*, domain: str, room_name: str, env: str) -> str:
-    """The room's URL without a token: ``https://{domain}/{room}`` (JaaS adds the AppID)."""
-    if env == JitsiEnv.JAAS:
-        return f"https://{domain}/{settings.JAAS_APP_ID}/{room_name}"
-    return f"https://{domain}/{room_name}"
-
-
-@dataclass(frozen=True)
-class JitsiUser:
-    """Who the token speaks for. ``id`` is a string: the user's pk, or a synthetic guest id."""
-
-    id: str
-    name: str
-    email: str = ""
-    avatar: str = ""
 
 
 def token_expiry(*, now: datetime, window_end: datetime) -> datetime:
@@ -52,17 +35,24 @@ def token_expiry(*, now: datetime, window_end: datetime) -> datetime:
     return min(now + timedelta(minutes=settings.JITSI_JWT_TTL_MIN), window_end)
 
 
+def room_group(room: Room) -> str:
+    """``context.group``: the lesson (or meeting room) the token belongs to, for Jitsi's logs."""
+    return f"{room.type.lower()}-{room.lesson_id or room.pk}"
+
+
 def token_claims(
     *,
-    env: str,
+    issuer: str,
+    audience: str,
+    subject: str,
     room_name: str,
-    user: JitsiUser,
+    user: Person,
     role: str,
     group: str,
     now: datetime,
     expires_at: datetime,
 ) -> dict:
-    """The JWT payload of SPEC §5 for one join (self-hosted or JaaS conventions)."""
+    """The JWT payload of one join, in the conventions every Jitsi deployment reads."""
     moderator = role == JoinRole.MODERATOR
     context_user = {
         "id": str(user.id),
@@ -72,15 +62,6 @@ def token_claims(
         "moderator": "true" if moderator else "false",
         "affiliation": "owner" if moderator else "member",
     }
-    if env == JitsiEnv.JAAS:
-        issuer, audience, subject = "chat", "jitsi", settings.JAAS_APP_ID
-        if role == JoinRole.OBSERVER:
-            # A real boolean: lib-jitsi-meet tests it with Boolean(), so the string "false"
-            # would hide everyone. Left out for the others rather than written as a non-string.
-            context_user["hidden-from-recorder"] = True
-    else:
-        issuer, audience = settings.JITSI_JWT_APP_ID, settings.JITSI_JWT_AUD
-        subject = settings.JITSI_JWT_SUB
     features = {name: "true" if moderator else "false" for name in MODERATOR_FEATURES}
     return {
         "iss": issuer,
@@ -93,30 +74,6 @@ def token_claims(
         "moderator": moderator,
         "context": {"user": context_user, "features": features, "group": str(group)},
     }
-
-
-@lru_cache(maxsize=4)
-def _jaas_key(pem: str):
-    """Parse the PEM once per process: RSA key loading costs more than signing."""
-    return load_pem_private_key(pem.encode(), password=None)
-
-
-def sign_token(*, env: str, claims: dict) -> str:
-    """HS256 with ``JITSI_JWT_SECRET`` (self-hosted) or RS256 with the JaaS key and ``kid``."""
-    if env == JitsiEnv.JAAS:
-        if not (settings.JAAS_PRIVATE_KEY and settings.JAAS_KID and settings.JAAS_APP_ID):
-            raise ImproperlyConfigured(
-                "JaaS tokens need JAAS_APP_ID, JAAS_KID and JAAS_PRIVATE_KEY(_PATH)."
-            )
-        return jwt.encode(
-            claims,
-            _jaas_key(settings.JAAS_PRIVATE_KEY),
-            algorithm="RS256",
-            headers={"kid": settings.JAAS_KID, "typ": "JWT"},
-        )
-    if not settings.JITSI_JWT_SECRET:
-        raise ImproperlyConfigured("JITSI_JWT_ENABLED needs JITSI_JWT_SECRET.")
-    return jwt.encode(claims, settings.JITSI_JWT_SECRET, algorithm="HS256", headers={"typ": "JWT"})
 
 
 def observer_fragment(*, display_name: str) -> str:
@@ -138,9 +95,93 @@ def observer_fragment(*, display_name: str) -> str:
     )
 
 
-def join_url(*, room_url: str, token: str | None, role: str, display_name: str) -> str:
+def link_with_token(*, room_url: str, token: str | None, role: str, display_name: str) -> str:
     """``room_url`` plus ``?jwt=`` when a token was minted, plus the observer fragment."""
     url = f"{room_url}?jwt={token}" if token else room_url
     if role == JoinRole.OBSERVER:
         url = f"{url}#{observer_fragment(display_name=display_name)}"
     return url
+
+
+class JitsiProvider(VideoProvider):
+    """A school's own Jitsi Meet with JWT authentication (``app_secret``, HS256).
+
+    Tokens are minted only when ``JITSI_JWT_ENABLED``; without them the link is the bare room
+    URL (a Jitsi without authentication). Recordings come from the school's own Jibri, which
+    leaves files on disk (``webinars.recordings`` ingests them), so no webhooks are read here.
+    """
+
+    env = JitsiEnv.SELF_HOSTED
+    name = "jitsi"
+
+    def default_domain(self) -> str:
+        return settings.JITSI_DOMAIN
+
+    def room_url(self, *, room: Room) -> str:
+        return f"https://{room.jitsi_domain}/{room.jitsi_room}"
+
+    def token_claims(
+        self, *, room_name: str, user: Person, role: str, group: str, now, expires_at
+    ) -> dict:
+        return token_claims(
+            issuer=settings.JITSI_JWT_APP_ID,
+            audience=settings.JITSI_JWT_AUD,
+            subject=settings.JITSI_JWT_SUB,
+            room_name=room_name,
+            user=user,
+            role=role,
+            group=group,
+            now=now,
+            expires_at=expires_at,
+        )
+
+    def sign_token(self, *, claims: dict) -> str:
+        if not settings.JITSI_JWT_SECRET:
+            raise ImproperlyConfigured("JITSI_JWT_ENABLED needs JITSI_JWT_SECRET.")
+        return jwt.encode(
+            claims, settings.JITSI_JWT_SECRET, algorithm="HS256", headers={"typ": "JWT"}
+        )
+
+    def join_url(self, *, room: Room, person: Person, role: str, now: datetime) -> JoinLink:
+        """Jitsi checks the token at connect and at room join only, never during the meeting,
+        so every join gets a fresh one."""
+        expires_at = token_expiry(now=now, window_end=room.window_end)
+        token = None
+        if settings.JITSI_JWT_ENABLED:
+            claims = self.token_claims(
+                room_name=room.jitsi_room,
+                user=person,
+                role=role,
+                group=room_group(room),
+                now=now,
+                expires_at=expires_at,
+            )
+            token = self.sign_token(claims=claims)
+        url = link_with_token(
+            room_url=self.room_url(room=room), token=token, role=role, display_name=person.name
+        )
+        return JoinLink(url=url, token=token, expires_at=expires_at)
+
+    def embed(self, *, room: Room, link: JoinLink) -> Embed:
+        """``JitsiMeetExternalAPI(domain, {roomName, jwt})``, its script beside the room.
+
+        Split from the room URL, so a tenant path (``https://d/tenant/room``, or JaaS's
+        ``https://8x8.vc/AppID/room``) becomes part of the room name and of the script's path.
+        File recording needs a moderator's command, so the page starts it.
+        """
+        parts = urlsplit(self.room_url(room=room))
+        room_path = parts.path.lstrip("/")
+        prefix = room_path.rsplit("/", 1)[0] + "/" if "/" in room_path else ""
+        return Embed(
+            script_url=f"https://{parts.netloc}/{prefix}external_api.js",
+            domain=parts.netloc,
+            room_name=room_path,
+            jwt=link.token or "",
+            start_recording=True,
+        )
+
+    def end_room(self, *, room: Room) -> None:
+        """Nothing to call: a Jitsi conference exists only while people are in it, and Jitsi
+        offers no HTTP API to end one. Closing the room in the portal stops new links, and every
+        token already handed out expires by the window's end (``token_expiry``), so nobody can
+        connect or reconnect afterwards; people still inside finish their call."""

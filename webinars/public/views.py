@@ -10,7 +10,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -382,22 +381,16 @@ def _after_join(*, request: HttpRequest, result) -> HttpResponse:
 
 
 def embed_context(*, result) -> dict:
-    """Split the join URL into what ``JitsiMeetExternalAPI`` wants: domain, room, token.
-
-    Works for both self-hosted (``https://d/room``) and JaaS (``https://8x8.vc/AppID/room``,
-    whose roomName is ``AppID/room`` and whose script lives under the AppID).
-    """
-    parts = urlsplit(result.join_url)
-    room_path = parts.path.lstrip("/")
-    prefix = room_path.rsplit("/", 1)[0] + "/" if "/" in room_path else ""
-    jwt = parse_qs(parts.query).get("jwt", [""])[0]
+    """What the moderator's embedded room needs, as the room's video platform describes it."""
+    embed = result.room.provider.embed(room=result.room, link=result.link)
     return {
         "room": result.room,
         "join_url": result.join_url,
-        "jitsi_domain": parts.netloc,
-        "jitsi_room_name": room_path,
-        "jitsi_jwt": jwt,
-        "external_api_url": f"https://{parts.netloc}/{prefix}external_api.js",
+        "jitsi_domain": embed.domain,
+        "jitsi_room_name": embed.room_name,
+        "jitsi_jwt": embed.jwt,
+        "external_api_url": embed.script_url,
+        "start_recording": embed.start_recording,
         "expires_at": result.expires_at,
     }
 

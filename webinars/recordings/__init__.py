@@ -13,7 +13,8 @@ failed move or download is retried the same way and ends FAILED with the error i
 
 Modules: ``access`` (who watches, signed URLs, shared secrets), ``files`` (Jibri paths, hashing,
 MP4 duration), ``fetch`` (download policy), ``ingest`` (claiming rows, the task, retries,
-emails, dev helpers), ``jaas`` (webhook signature and events), ``errors``.
+emails, dev helpers), ``webhooks`` (what a platform's verified webhook events change: the
+platform's adapter in ``webinars.providers`` checks and reads them), ``errors``.
 
 ``Recording.meta`` keys: ``source`` (jibri, jaas, jaas_dev_form), ``local_path`` (Jibri,
 relative to RECORDING_LOCAL_DIR), ``ext``, ``url`` (the download link; dropped once READY),
@@ -44,7 +45,7 @@ from webinars.recordings.ingest import (
     recording_store_upload,
     retry_delay,
 )
-from webinars.recordings.jaas import jaas_signature_valid, jaas_webhook_handle
+from webinars.recordings.webhooks import webhook_events_handle
 
 __all__ = [
     "DownloadError",
@@ -52,8 +53,6 @@ __all__ = [
     "RecordingRejected",
     "download_url_allowed",
     "dummy_mp4_bytes",
-    "jaas_signature_valid",
-    "jaas_webhook_handle",
     "jibri_resolve_path",
     "mp4_duration_secs",
     "recording_accept_jibri_file",
@@ -72,4 +71,5 @@ __all__ = [
     "recording_store_upload",
     "recording_visible_to",
     "retry_delay",
+    "webhook_events_handle",
 ]

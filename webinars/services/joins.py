@@ -33,7 +33,7 @@ from webinars.models import (
     Room,
     new_public_slug,
 )
-from webinars.providers import jitsi
+from webinars.providers import JoinLink, Person
 from webinars.roles import RoleDecision, Rule
 from webinars.selectors.viewer import room_for_joining, signed_in_id, viewer_facts
 
@@ -58,12 +58,19 @@ class JoinRefused(Exception):
 
 @dataclass(frozen=True)
 class JoinResult:
-    """A granted join: the URL to open (token included), the role, when the token expires."""
+    """A granted join: the platform's link (URL with its token, expiry) and the role."""
 
-    join_url: str
+    link: JoinLink
     you_are: str
-    expires_at: datetime
     room: Room
+
+    @property
+    def join_url(self) -> str:
+        return self.link.url
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.link.expires_at
 
 
 def ip_hash(ip: str) -> str:
@@ -251,27 +258,9 @@ def _refuse(*, room, user, display_name, rule, code, ip_digest, opens_at=None) -
 
 
 def _grant(
-    *, room: Room, user, identity: jitsi.JitsiUser, decision: RoleDecision, ip_digest: str, now
+    *, room: Room, user, identity: Person, decision: RoleDecision, ip_digest: str, now
 ) -> JoinResult:
-    expires_at = jitsi.token_expiry(now=now, window_end=room.window_end)
-    token = None
-    if settings.JITSI_JWT_ENABLED:
-        claims = jitsi.token_claims(
-            env=room.jitsi_env,
-            room_name=room.jitsi_room,
-            user=identity,
-            role=decision.role,
-            group=f"{room.type.lower()}-{room.lesson_id or room.pk}",
-            now=now,
-            expires_at=expires_at,
-        )
-        token = jitsi.sign_token(env=room.jitsi_env, claims=claims)
-    room_url = jitsi.room_base_url(
-        domain=room.jitsi_domain, room_name=room.jitsi_room, env=room.jitsi_env
-    )
-    url = jitsi.join_url(
-        room_url=room_url, token=token, role=decision.role, display_name=identity.name
-    )
+    link = room.provider.join_url(room=room, person=identity, role=decision.role, now=now)
     audit = _audit(
         room=room,
         user=user,
@@ -291,7 +280,7 @@ def _grant(
         ip_hash=ip_digest,
     )
     _save_together(audit, attendance)
-    return JoinResult(join_url=url, you_are=decision.role, expires_at=expires_at, room=room)
+    return JoinResult(link=link, you_are=decision.role, room=room)
 
 
 @lru_cache(maxsize=4)
@@ -365,7 +354,7 @@ def room_join_user(*, room: Room, user, ip: str, now: datetime | None = None) ->
             ip_digest=ip_digest,
         )
     _check_window(room=room, user=user, display_name=name, ip_digest=ip_digest, now=now)
-    identity = jitsi.JitsiUser(id=str(user.pk), name=name, email=user.email or "")
+    identity = Person(id=str(user.pk), name=name, email=user.email or "")
     return _grant(
         room=room, user=user, identity=identity, decision=decision, ip_digest=ip_digest, now=now
     )
@@ -401,7 +390,7 @@ def room_join_public(
     if decision.role != JoinRole.OBSERVER:  # the table says observer; refuse anything else
         raise not_found(room, decision.rule)
     _check_window(room=room, user=None, display_name=name, ip_digest=ip_digest, now=now)
-    identity = jitsi.JitsiUser(id=f"guest-{uuid.uuid4().hex}", name=name)
+    identity = Person(id=f"guest-{uuid.uuid4().hex}", name=name)
     return _grant(
         room=room, user=None, identity=identity, decision=decision, ip_digest=ip_digest, now=now
     )

@@ -20,7 +20,7 @@ from webinars.models import (
     Room,
     random_token,
 )
-from webinars.providers import jitsi
+from webinars.providers import provider_for_env
 
 logger = logging.getLogger("webinars.rooms")
 
@@ -48,11 +48,9 @@ def lesson_room_window(*, lesson: Lesson) -> tuple[datetime, datetime]:
 
 
 def _new_room(**fields) -> Room:
-    env = settings.JITSI_ENV
-    room = Room(jitsi_env=env, jitsi_domain=jitsi.default_domain(env), **fields)
-    room.join_url = jitsi.room_base_url(
-        domain=room.jitsi_domain, room_name=room.jitsi_room, env=room.jitsi_env
-    )
+    provider = provider_for_env(settings.JITSI_ENV)
+    room = Room(jitsi_env=provider.env, jitsi_domain=provider.default_domain(), **fields)
+    room.join_url = provider.room_url(room=room)
     return room
 
 

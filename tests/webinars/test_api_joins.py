@@ -1,4 +1,5 @@
-"""The join endpoints end to end: the §4 table with real users, tokens, audit, throttling."""
+"""The join endpoints end to end: the role table (docs/roles.md) with real users, tokens, audit,
+throttling."""
 
 import hashlib
 import hmac
@@ -87,7 +88,7 @@ STAFF_ROLES = ["director", "head_teacher", "methodist", "auditor", "staff", "sup
 
 @pytest.fixture
 def school(db) -> School:
-    """One subject, its people, and four rooms inside their window (SPEC §4)."""
+    """One subject, its people, and four rooms inside their window (docs/roles.md)."""
     subject, other_subject = make_subject(), make_subject()
     users = {
         "teacher": make_user("teacher", first_name="Tanya", last_name="Teacher"),
@@ -582,7 +583,9 @@ def test_the_join_loads_the_right_lesson_facts_when_ids_differ(db):
     teacher = make_user()
     lesson = make_lesson(teacher=teacher, subject=make_subject(), is_open=True)
     room = make_room(lesson)
-    loaded = room_for_joining(pk=room.pk)
+    read = room_for_joining(pk=room.pk, viewer=teacher)
+    loaded = read.room
+    assert read.facts.is_teacher and read.facts.user_id == teacher.pk
     assert (loaded.lesson.pk, loaded.lesson.teacher_id, loaded.lesson.subject_id) == (
         lesson.pk,
         teacher.pk,
@@ -594,7 +597,7 @@ def test_the_join_loads_the_right_lesson_facts_when_ids_differ(db):
         lesson.scheduled_end,
     )
     assert loaded.lesson.title == lesson.title  # not loaded up front, fetched on use
-    assert room_for_joining(public_slug=room.public_slug).pk == room.pk
+    assert room_for_joining(public_slug=room.public_slug).room.pk == room.pk
     assert room_for_joining(pk=room.pk + 1000) is None
 
 

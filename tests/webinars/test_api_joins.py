@@ -18,6 +18,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from home.models import HomePage
 from tests.factories import enroll, make_guardian, make_lesson, make_room, make_subject, make_user
+from webinars.api.authentication import JoiningBearerAuthentication, JoiningToken
 from webinars.api.joins import JoinResultSerializer
 from webinars.api.throttles import PublicJoinSlugThrottle
 from webinars.choices import AttendanceSource, JitsiEnv, JoinRole, RoomStatus, RoomType
@@ -541,6 +542,22 @@ def test_a_bearer_join_reads_token_user_and_room_in_one_statement(
     reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1
     assert "authtoken_token" in reads[0] and "webinars_room" in reads[0]
+
+
+def test_the_bearer_join_hands_its_read_to_the_view_as_request_auth(school):
+    """The token, its user and the room with the user's facts: one object, nothing stashed."""
+    room = school.rooms["closed_lesson"]
+    django_request = APIRequestFactory().post(
+        f"/api/rooms/{room.pk}/join/", HTTP_AUTHORIZATION=f"Bearer {school.tokens['parent']}"
+    )
+    request = Request(django_request, parser_context={"kwargs": {"room_id": room.pk}})
+    user, auth = JoiningBearerAuthentication().authenticate(request)
+    assert user == school.users["parent"]
+    assert isinstance(auth, JoiningToken) and auth.token.key == school.tokens["parent"]
+    assert auth.join_read.room.pk == room.pk
+    assert auth.join_read.facts.is_parent_of_enrolled and not auth.join_read.facts.is_enrolled
+    assert not hasattr(request, "joining_room")
+    assert "_join_viewer_facts" not in vars(auth.join_read.room)
 
 
 def test_a_signed_in_session_joins_with_the_same_role(school):

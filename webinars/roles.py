@@ -1,8 +1,11 @@
-"""Who joins as what (SPEC §4): the role table in code, as pure functions.
+"""Who joins as what, and who may do what in a room: the role table (docs/roles.md) in code.
 
-Nothing here touches the database. The join service gathers the facts (ids, sets, flags) in one
-query and passes them in, so every cell of the table can be read, and tested, in one place.
-Each decision names the rule that made it; the rule is written to ``JoinAudit``.
+Nothing here touches the database or a request. ``webinars.selectors.viewer`` gathers what the
+table asks about one viewer in one room into a ``ViewerFacts`` (on the join's hot path in the same
+statement that reads the room), and every decision about that viewer is read off those facts
+here: the join role, the permission flags, recordings, the register, reading, closing and
+creating rooms, the role shown on "My lessons". Each join decision names the rule that made it;
+the rule is written to ``JoinAudit``.
 
 Precedence is the order of the table's rows: a teacher who is also in the Director group
 moderates; a student who is also a parent participates.
@@ -45,6 +48,86 @@ class Rule:
     AFTER_WINDOW = "after_window"
 
 
+# --- The facts ------------------------------------------------------------------------------
+
+
+def is_school_staff(*, is_staff: bool, is_superuser: bool, group_names: Set[str]) -> bool:
+    """Members of Director, Head teacher, Methodist or Auditor, ``is_staff`` and superusers."""
+    return is_staff or is_superuser or not set(STAFF_ROLE_GROUPS).isdisjoint(group_names)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoomFacts:
+    """What the rules read of the room itself: the same for every viewer.
+
+    A lesson has two "open" flags (the lesson's, ticked by editors, and its room's, synchronised
+    from it) and a meeting two (its page's and its room's); the rules say which they read.
+    """
+
+    is_meeting: bool
+    room_is_open: bool
+    lesson_is_open: bool = False
+    page_is_open: bool | None = None  # a meeting's page's flag; None: no page (or a lesson)
+
+    @property
+    def is_public(self) -> bool:
+        """Open to anyone with the link: the room *and* its lesson or meeting page must say so.
+
+        Requiring both means a lesson unticked as open is closed at once, even before its room
+        is synchronised. A meeting whose page is gone follows its room.
+        """
+        if not self.room_is_open:
+            return False
+        if self.is_meeting:
+            return self.page_is_open is not False
+        return self.lesson_is_open
+
+    @property
+    def recordings_are_public(self) -> bool:
+        """Open lessons' and open meetings' recordings are public, as the lesson or the meeting's
+        page says (a meeting without a page: as its room says); closed lessons' are private."""
+        if self.is_meeting:
+            return self.room_is_open if self.page_is_open is None else self.page_is_open
+        return self.lesson_is_open
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ViewerFacts:
+    """Who one viewer is to one room: everything the table asks, and nothing else.
+
+    ``user_id`` None is an anonymous visitor (every other flag False). ``room`` None: facts
+    about the person alone (may they create a meeting?). ``staff_group`` is one of the user's
+    staff-role groups (the first by name), or None.
+    """
+
+    room: RoomFacts | None = None
+    user_id: int | None = None
+    is_staff: bool = False
+    is_superuser: bool = False
+    staff_group: str | None = None
+    is_teacher: bool = False
+    is_co_teacher: bool = False
+    is_enrolled: bool = False
+    is_parent_of_enrolled: bool = False
+    is_meeting_host: bool = False
+
+    @property
+    def is_school_admin(self) -> bool:
+        """``is_staff`` or superuser: the administrators, who may close any room."""
+        return self.is_staff or self.is_superuser
+
+    @property
+    def is_school_staff(self) -> bool:
+        return is_school_staff(
+            is_staff=self.is_staff,
+            is_superuser=self.is_superuser,
+            group_names={self.staff_group} if self.staff_group else set(),
+        )
+
+
+# --- The table ------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class RoleDecision:
     """A granted role (``role`` set, ``status_code`` 200) or a refusal (``role`` is None)."""
@@ -70,64 +153,96 @@ def _refuse(rule: str, status_code: int = status.HTTP_403_FORBIDDEN) -> RoleDeci
     return RoleDecision(role=None, rule=rule, status_code=status_code)
 
 
-def is_school_staff(*, is_staff: bool, is_superuser: bool, group_names: Set[str]) -> bool:
-    """Members of Director, Head teacher, Methodist or Auditor, ``is_staff`` and superusers."""
-    return is_staff or is_superuser or not set(STAFF_ROLE_GROUPS).isdisjoint(group_names)
-
-
 def decide_lesson_role(
-    *,
-    user_id: int | None,
-    teacher_id: int,
-    is_co_teacher: bool,
-    is_enrolled: bool,
-    is_parent_of_enrolled: bool,
-    is_school_staff: bool,
-    lesson_is_open: bool,
-    via_public_link: bool,
+    facts: ViewerFacts, *, lesson_is_open: bool, via_public_link: bool
 ) -> RoleDecision:
-    """The §4 table for a lesson. ``user_id`` None means anonymous.
-
-    ``is_enrolled``: the user studies the lesson's subject; ``is_parent_of_enrolled``: one of
-    the user's children does. ``via_public_link``: the request came through the public slug.
-    """
-    if user_id is None:
+    """The table for a lesson. ``via_public_link``: the request came through the public slug."""
+    if facts.user_id is None:
         if not lesson_is_open:
             return _refuse(Rule.CLOSED_LESSON_ANONYMOUS)
         if via_public_link:
             return _grant(JoinRole.OBSERVER, Rule.OPEN_LESSON_PUBLIC_LINK)
         return _refuse(Rule.ANONYMOUS_WITHOUT_LINK)
-    if user_id == teacher_id:
+    if facts.is_teacher:
         return _grant(JoinRole.MODERATOR, Rule.LESSON_TEACHER)
-    if is_co_teacher:
+    if facts.is_co_teacher:
         return _grant(JoinRole.MODERATOR, Rule.LESSON_CO_TEACHER)
-    if is_enrolled:
+    if facts.is_enrolled:
         return _grant(JoinRole.PARTICIPANT, Rule.ENROLLED_STUDENT)
-    if is_parent_of_enrolled:
+    if facts.is_parent_of_enrolled:
         return _grant(JoinRole.OBSERVER, Rule.PARENT_OF_ENROLLED)
-    if is_school_staff:
+    if facts.is_school_staff:
         return _grant(JoinRole.OBSERVER, Rule.SCHOOL_STAFF)
     if lesson_is_open:
         return _grant(JoinRole.OBSERVER, Rule.OPEN_LESSON_SIGNED_IN)
     return _refuse(Rule.CLOSED_LESSON_OUTSIDER)
 
 
-def decide_meeting_role(
-    *,
-    user_id: int | None,
-    host_ids: Set[int],
-    is_school_staff: bool,
-    meeting_is_open: bool,
-) -> RoleDecision:
+def decide_meeting_role(facts: ViewerFacts, *, meeting_is_open: bool) -> RoleDecision:
     """Meetings: hosts moderate; an open meeting admits everyone else (signed in or not) as an
     observer; a non-open meeting admits signed-in school staff as participants, nobody else."""
-    if user_id is not None and user_id in host_ids:
+    signed_in = facts.user_id is not None
+    if signed_in and facts.is_meeting_host:
         return _grant(JoinRole.MODERATOR, Rule.MEETING_HOST)
     if meeting_is_open:
         return _grant(JoinRole.OBSERVER, Rule.OPEN_MEETING_GUEST)
-    if user_id is not None and is_school_staff:
+    if signed_in and facts.is_school_staff:
         return _grant(JoinRole.PARTICIPANT, Rule.STAFF_MEETING_STAFF)
     return _refuse(Rule.STAFF_MEETING_OUTSIDER)
+
+
+def _decide(facts: ViewerFacts, *, is_open: bool, via_public_link: bool = False) -> RoleDecision:
+    """The lesson or meeting table for ``facts.room``, taking the room as open if ``is_open``."""
+    if facts.room.is_meeting:
+        return decide_meeting_role(facts, meeting_is_open=is_open)
+    return decide_lesson_role(facts, lesson_is_open=is_open, via_public_link=via_public_link)
+
+
+# --- What the table decides -----------------------------------------------------------------
+
+
+def decide_join(facts: ViewerFacts, *, via_public_link: bool = False) -> RoleDecision:
+    """The role a join gives (also the "your role" of permissions and of "My lessons").
+
+    A room counts as open when it is public (``RoomFacts.is_public``).
+    """
+    return _decide(facts, is_open=facts.room.is_public, via_public_link=via_public_link)
+
+
+def may_read_room(facts: ViewerFacts) -> bool:
+    """May read the room's metadata (it names the video room): anyone the table admits, a
+    lesson counting as open when the lesson says so and a meeting when its room does."""
+    room = facts.room
+    return _decide(
+        facts, is_open=room.room_is_open if room.is_meeting else room.lesson_is_open
+    ).granted
+
+
+def may_manage_room(facts: ViewerFacts) -> bool:
+    """May close the room now, or create a lesson's room ahead of its window: administrators
+    (``is_staff``/superuser) and the room's moderators (teachers, co-teachers, hosts)."""
+    return facts.is_school_admin or decide_join(facts).is_moderator
+
+
+def may_create_meeting(facts: ViewerFacts) -> bool:
+    """School staff (the staff-role groups, ``is_staff``, superusers) create meetings."""
+    return facts.is_school_staff
+
+
+def may_read_attendance(facts: ViewerFacts) -> bool:
+    """The register is for the room's moderators and for school staff."""
+    return decide_join(facts).is_moderator or facts.is_school_staff
+
+
+def may_read_room_calendar(facts: ViewerFacts) -> bool:
+    """A room's iCal event: anyone when the room is open, else whoever may join it."""
+    return facts.room.room_is_open or decide_join(facts).granted
+
+
+def may_watch_recordings(facts: ViewerFacts) -> bool:
+    """Exactly the people the table lets into the room, or anyone (signed in or not) when the
+    recordings are public (``RoomFacts.recordings_are_public``)."""
+    return _decide(facts, is_open=facts.room.recordings_are_public, via_public_link=True).granted
 
 
 @dataclass(frozen=True)
@@ -147,7 +262,7 @@ def decide_window(
     window_end: datetime,
     now: datetime,
 ) -> WindowRefusal | None:
-    """None when the room may be entered now (SCHEDULED or OPEN, inside its window, SPEC §3).
+    """None when the room may be entered now (SCHEDULED or OPEN, inside its window).
 
     A cancelled lesson is gone (410) even if the scheduler has not closed its room yet; a
     room past its window is gone even if the scheduler is late closing it.
@@ -163,19 +278,18 @@ def decide_window(
     return None
 
 
-def permissions_for(
-    *, decision: RoleDecision, can_enter_now: bool, is_school_admin: bool, room_is_public: bool
-) -> dict[str, bool]:
-    """What the role lets its holder do (``GET /api/rooms/{id}/permissions/``).
+def permissions_for(*, facts: ViewerFacts, can_enter_now: bool) -> dict[str, bool]:
+    """What the join role lets its holder do (``GET /api/rooms/{id}/permissions/``).
 
-    Moderators moderate, record and close; staff (``is_staff``/superuser) may also close; anyone
-    with a role may watch the recording, and so may anyone at all when the room is public.
+    Moderators moderate, record and close; administrators may also close; anyone with a role
+    may watch the recording, and so may anyone at all when the room is public.
     """
+    decision = decide_join(facts)
     moderator = decision.is_moderator
     return {
         "can_join": decision.granted and can_enter_now,
         "can_moderate": moderator,
         "can_record": moderator,
-        "can_close": moderator or is_school_admin,
-        "can_view_recording": decision.granted or room_is_public,
+        "can_close": may_manage_room(facts),
+        "can_view_recording": decision.granted or facts.room.is_public,
     }

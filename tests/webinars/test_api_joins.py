@@ -1,4 +1,5 @@
-"""The join endpoints end to end: the §4 table with real users, tokens, audit, throttling."""
+"""The join endpoints end to end: the role table (docs/roles.md) with real users, tokens, audit,
+throttling."""
 
 import hashlib
 import hmac
@@ -17,6 +18,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from home.models import HomePage
 from tests.factories import enroll, make_guardian, make_lesson, make_room, make_subject, make_user
+from webinars.api.authentication import JoiningBearerAuthentication, JoiningToken
 from webinars.api.joins import JoinResultSerializer
 from webinars.api.throttles import PublicJoinSlugThrottle
 from webinars.choices import AttendanceSource, JitsiEnv, JoinRole, RoomStatus, RoomType
@@ -88,7 +90,7 @@ STAFF_ROLES = ["director", "head_teacher", "methodist", "auditor", "staff", "sup
 
 @pytest.fixture
 def school(db) -> School:
-    """One subject, its people, and four rooms inside their window (SPEC §4)."""
+    """One subject, its people, and four rooms inside their window (docs/roles.md)."""
     subject, other_subject = make_subject(), make_subject()
     users = {
         "teacher": make_user("teacher", first_name="Tanya", last_name="Teacher"),
@@ -543,6 +545,22 @@ def test_a_bearer_join_reads_token_user_and_room_in_one_statement(
     assert "authtoken_token" in reads[0] and "webinars_room" in reads[0]
 
 
+def test_the_bearer_join_hands_its_read_to_the_view_as_request_auth(school):
+    """The token, its user and the room with the user's facts: one object, nothing stashed."""
+    room = school.rooms["closed_lesson"]
+    django_request = APIRequestFactory().post(
+        f"/api/rooms/{room.pk}/join/", HTTP_AUTHORIZATION=f"Bearer {school.tokens['parent']}"
+    )
+    request = Request(django_request, parser_context={"kwargs": {"room_id": room.pk}})
+    user, auth = JoiningBearerAuthentication().authenticate(request)
+    assert user == school.users["parent"]
+    assert isinstance(auth, JoiningToken) and auth.token.key == school.tokens["parent"]
+    assert auth.join_read.room.pk == room.pk
+    assert auth.join_read.facts.is_parent_of_enrolled and not auth.join_read.facts.is_enrolled
+    assert not hasattr(request, "joining_room")
+    assert "_join_viewer_facts" not in vars(auth.join_read.room)
+
+
 def test_a_signed_in_session_joins_with_the_same_role(school):
     """Without a Bearer token the join reads the room itself (the page's own session)."""
     client = APIClient()
@@ -583,7 +601,9 @@ def test_the_join_loads_the_right_lesson_facts_when_ids_differ(db):
     teacher = make_user()
     lesson = make_lesson(teacher=teacher, subject=make_subject(), is_open=True)
     room = make_room(lesson)
-    loaded = room_for_joining(pk=room.pk)
+    read = room_for_joining(pk=room.pk, viewer=teacher)
+    loaded = read.room
+    assert read.facts.is_teacher and read.facts.user_id == teacher.pk
     assert (loaded.lesson.pk, loaded.lesson.teacher_id, loaded.lesson.subject_id) == (
         lesson.pk,
         teacher.pk,
@@ -595,7 +615,7 @@ def test_the_join_loads_the_right_lesson_facts_when_ids_differ(db):
         lesson.scheduled_end,
     )
     assert loaded.lesson.title == lesson.title  # not loaded up front, fetched on use
-    assert room_for_joining(public_slug=room.public_slug).pk == room.pk
+    assert room_for_joining(public_slug=room.public_slug).room.pk == room.pk
     assert room_for_joining(pk=room.pk + 1000) is None
 
 

@@ -1,4 +1,4 @@
-"""Room endpoints (SPEC §7, seed §3.1): by-lesson with force, meetings, metadata, close."""
+"""Room endpoints: by-lesson with force, meetings, metadata, close (docs/roles.md)."""
 
 from datetime import UTC, datetime, timedelta
 

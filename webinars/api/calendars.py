@@ -13,12 +13,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webinars import ical
+from webinars import ical, roles
 from webinars.api.serializers import ZonedDateTimeField
-from webinars.choices import JoinRole
 from webinars.models import Attendance, CalendarToken, Room
-from webinars.selectors.timetable import lessons_for_user, user_has_staff_role
-from webinars.services.joins import room_role_for
+from webinars.selectors.timetable import lessons_for_user
+from webinars.selectors.viewer import viewer_facts_for
 
 ICS = "text/calendar; charset=utf-8"
 
@@ -55,7 +54,7 @@ class RoomCalendarApi(APIView):
     @extend_schema(responses={(200, "text/calendar"): OpenApiResponse(description="iCalendar")})
     def get(self, request, room_id: int):
         room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
-        if not room.is_open and not room_role_for(room=room, user=request.user).granted:
+        if not roles.may_read_room_calendar(viewer_facts_for(room=room, user=request.user)):
             raise PermissionDenied("You may not see this room.")
         return HttpResponse(ical.room_ics(room=room, base_url=_base_url(request)), content_type=ICS)
 
@@ -79,8 +78,7 @@ class RoomAttendanceApi(APIView):
     @extend_schema(responses=AttendanceSerializer(many=True))
     def get(self, request, room_id: int, as_csv: bool = False):
         room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
-        moderator = room_role_for(room=room, user=request.user).role == JoinRole.MODERATOR
-        if not (moderator or user_has_staff_role(user=request.user)):
+        if not roles.may_read_attendance(viewer_facts_for(room=room, user=request.user)):
             raise PermissionDenied("Only the room's teachers and school staff see attendance.")
         rows = AttendanceSerializer(
             room.attendances.all(), many=True, context={"request": request}

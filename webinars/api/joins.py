@@ -1,4 +1,4 @@
-"""API views: joining rooms and asking what one may do in them (SPEC §7)."""
+"""API views: joining rooms and asking what one may do in them (roles: docs/roles.md)."""
 
 from django.http import Http404
 from django.urls import path
@@ -14,10 +14,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from webinars.api.authentication import JoiningBearerAuthentication
+from webinars.api.authentication import JoiningBearerAuthentication, JoiningToken
 from webinars.api.serializers import ZonedDateTimeField, requested_zone
 from webinars.api.throttles import PublicJoinIpThrottle, PublicJoinSlugThrottle
-from webinars.selectors.viewer import room_for_joining
+from webinars.selectors.viewer import JoinRead, room_for_joining
 from webinars.services.joins import (
     JoinRefused,
     room_join_public,
@@ -25,7 +25,7 @@ from webinars.services.joins import (
     room_permissions_for,
 )
 
-ROLE_HELP = "moderator, participant or observer (SPEC §4)."
+ROLE_HELP = "moderator, participant or observer (docs/roles.md)."
 
 
 class JoinResultSerializer(serializers.Serializer):
@@ -83,15 +83,16 @@ def refusal_response(exc: JoinRefused, request) -> Response:
     return Response(body, status=exc.status_code)
 
 
-def _room_or_404(room_id: int, request):
-    """The room as a join reads it: already loaded by ``JoiningBearerAuthentication``, or now."""
-    if hasattr(request, "joining_room"):
-        room = request.joining_room
+def _join_read_or_404(room_id: int, request) -> JoinRead:
+    """The room and the caller's facts as a join reads them: already read with a Bearer token
+    (``request.auth`` is then a ``JoiningToken``), or now."""
+    if isinstance(request.auth, JoiningToken):
+        read = request.auth.join_read
     else:
-        room = room_for_joining(pk=room_id, viewer=request.user)
-    if room is None:
+        read = room_for_joining(pk=room_id, viewer=request.user)
+    if read is None:
         raise Http404
-    return room
+    return read
 
 
 def join_result_body(result, request) -> dict:
@@ -108,7 +109,7 @@ def join_result_body(result, request) -> dict:
 
 
 class RoomJoinApi(APIView):
-    """Join a room as yourself: the role comes from the timetable (SPEC §4)."""
+    """Join a room as yourself: the role comes from the timetable (docs/roles.md)."""
 
     authentication_classes = [JoiningBearerAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
@@ -119,9 +120,11 @@ class RoomJoinApi(APIView):
         responses={status.HTTP_200_OK: JoinResultSerializer, **JOIN_REFUSALS},
     )
     def post(self, request, room_id: int):
-        room = _room_or_404(room_id, request)
+        read = _join_read_or_404(room_id, request)
         try:
-            result = room_join_user(room=room, user=request.user, ip=client_ip(request))
+            result = room_join_user(
+                room=read.room, user=request.user, ip=client_ip(request), facts=read.facts
+            )
         except JoinRefused as exc:
             return refusal_response(exc, request)
         return Response(join_result_body(result, request))
@@ -173,8 +176,8 @@ class RoomPermissionsApi(APIView):
         },
     )
     def get(self, request, room_id: int):
-        room = _room_or_404(room_id, request)
-        return Response(room_permissions_for(room=room, user=request.user))
+        read = _join_read_or_404(room_id, request)
+        return Response(room_permissions_for(room=read.room, user=request.user, facts=read.facts))
 
 
 urlpatterns = [

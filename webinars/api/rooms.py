@@ -1,6 +1,6 @@
-"""API views: rooms (SPEC §7, seed §3.1) — a lesson's room, meetings, metadata, force close.
+"""API views: rooms — a lesson's room, meetings, metadata, force close.
 
-Who may do what:
+Who may do what (the rules are ``webinars.roles``', over the caller's facts; docs/roles.md):
 
 - ``GET by-lesson/{id}/``: anyone with a role in the lesson (teacher, co-teacher, enrolled student,
   parent of one, school staff; any signed-in user for an open lesson) reads the room, which is
@@ -22,9 +22,11 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webinars import roles
 from webinars.api.serializers import RoomSerializer, ZonedDateTimeField, requested_zone
-from webinars.choices import STAFF_ROLE_GROUPS, ClosedReason
-from webinars.models import MAX_LESSON_DURATION, Enrollment, Guardianship, Lesson, Room
+from webinars.choices import ClosedReason
+from webinars.models import MAX_LESSON_DURATION, Lesson, Room
+from webinars.selectors.viewer import viewer_facts_for
 from webinars.services.rooms import (
     lesson_room_window,
     meeting_create,
@@ -32,54 +34,6 @@ from webinars.services.rooms import (
     room_ensure_for_lesson,
     room_window_contains,
 )
-
-
-def _is_admin(user) -> bool:
-    return user.is_staff or user.is_superuser
-
-
-def _is_school_staff(user) -> bool:
-    return _is_admin(user) or user.groups.filter(name__in=STAFF_ROLE_GROUPS).exists()
-
-
-def _teaches(user, lesson: Lesson) -> bool:
-    return lesson.teacher_id == user.pk or lesson.co_teachers.filter(pk=user.pk).exists()
-
-
-def _studies_or_parents(user, lesson: Lesson) -> bool:
-    enrolled = Enrollment.objects.filter(subject_id=lesson.subject_id)
-    return (
-        enrolled.filter(student_id=user.pk).exists()
-        or Guardianship.objects.filter(
-            parent_id=user.pk, child_id__in=enrolled.values("student_id")
-        ).exists()
-    )
-
-
-def _may_read_lesson(user, lesson: Lesson) -> bool:
-    return (
-        lesson.is_open
-        or _teaches(user, lesson)
-        or _is_school_staff(user)
-        or _studies_or_parents(user, lesson)
-    )
-
-
-def _may_read_room(user, room: Room) -> bool:
-    if room.lesson_id:
-        return _may_read_lesson(user, room.lesson)
-    page = getattr(room, "meeting_page", None)
-    is_host = page is not None and page.hosts.filter(pk=user.pk).exists()
-    return room.is_open or is_host or _is_school_staff(user)
-
-
-def _may_close(user, room: Room) -> bool:
-    if _is_admin(user):
-        return True
-    if room.lesson_id:
-        return _teaches(user, room.lesson)
-    page = getattr(room, "meeting_page", None)
-    return page is not None and page.hosts.filter(pk=user.pk).exists()
 
 
 def _room_or_404(pk: int) -> Room:
@@ -107,8 +61,8 @@ class RoomByLessonApi(APIView):
         lesson = get_object_or_404(
             Lesson.objects.select_related("subject", "teacher"), pk=lesson_id
         )
-        user = request.user
-        if not _may_read_lesson(user, lesson):
+        facts = viewer_facts_for(lesson=lesson, user=request.user)
+        if not roles.may_read_room(facts):
             raise PermissionDenied("You have no role in this lesson.")
         room = Room.objects.filter(lesson_id=lesson.pk).first()
         if room is None:
@@ -130,7 +84,7 @@ class RoomByLessonApi(APIView):
                     },
                     status=status.HTTP_409_CONFLICT,
                 )
-            if not in_window and not (_is_admin(user) or _teaches(user, lesson)):
+            if not in_window and not roles.may_manage_room(facts):
                 raise PermissionDenied(
                     "Only the lesson's teacher or an administrator may create its room "
                     "ahead of time (force=1)."
@@ -164,7 +118,7 @@ class MeetingCreateApi(APIView):
 
     @extend_schema(request=MeetingCreateSerializer, responses={201: RoomSerializer})
     def post(self, request):
-        if not _is_school_staff(request.user):
+        if not roles.may_create_meeting(viewer_facts_for(user=request.user)):
             raise PermissionDenied("Only school staff may create meetings.")
         serializer = MeetingCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -181,7 +135,7 @@ class RoomDetailApi(APIView):
     @extend_schema(responses={200: RoomSerializer})
     def get(self, request, pk: int):
         room = _room_or_404(pk)
-        if not _may_read_room(request.user, room):
+        if not roles.may_read_room(viewer_facts_for(room=room, user=request.user)):
             raise PermissionDenied("You have no role in this room.")
         return Response(RoomSerializer(room, context={"request": request}).data)
 
@@ -192,8 +146,9 @@ class RoomCloseApi(APIView):
     @extend_schema(request=None, responses={200: RoomSerializer})
     def post(self, request, pk: int):
         room = _room_or_404(pk)
-        if not _may_close(request.user, room):
-            if not _may_read_room(request.user, room):
+        facts = viewer_facts_for(room=room, user=request.user)
+        if not roles.may_manage_room(facts):
+            if not roles.may_read_room(facts):
                 raise PermissionDenied("You have no role in this room.")
             raise PermissionDenied("Only administrators and the room's moderators may close it.")
         room = room_close(room=room, reason=ClosedReason.FORCED)

@@ -1,7 +1,7 @@
 """Who may watch a room's recordings, and the short-lived URLs they watch them through.
 
-Closed lessons' recordings are private to the people the §4 table lets into the lesson
-(``webinars.roles``); open lessons' and open meetings' are public. S3 files are served through
+Closed lessons' recordings are private to the people the role table (docs/roles.md) lets into
+the lesson; open lessons' and open meetings' are public. S3 files are served through
 presigned URLs (the bucket stays private); local files through the permission-checked view in
 ``webinars.media_urls``, with a TimestampSigner signature for private ones.
 """
@@ -12,72 +12,26 @@ from django.conf import settings
 from django.core import signing
 
 from webinars import roles
-from webinars.choices import RecordingStatus, RoomType
-from webinars.models import Enrollment, Guardianship, Recording, Room
+from webinars.choices import RecordingStatus
+from webinars.models import Recording, Room
+from webinars.selectors.viewer import room_facts_for, viewer_facts_for
 
 MEDIA_SIGNER_SALT = "webinars.recordings.media"
 
 
-def meeting_page_of(room: Room):
-    try:
-        return room.meeting_page
-    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist: a meeting without its page
-        return None
-
-
 def recording_is_public(*, room: Room) -> bool:
     """Open lessons' and open meetings' recordings are public; closed lessons' are private."""
-    if room.type == RoomType.MEETING:
-        page = meeting_page_of(room)
-        return page.is_open if page is not None else room.is_open
-    return bool(room.lesson_id and room.lesson.is_open)
+    return room_facts_for(room=room).recordings_are_public
 
 
 def recording_visible_to(*, room: Room, user=None) -> bool:
     """May ``user`` (None or anonymous = nobody signed in) watch this room's recordings?
 
-    Exactly the people the §4 table lets into the room — teacher and co-teachers, enrolled
-    students, their parents, school staff — or anyone when the lesson or meeting is open.
+    Exactly the people the role table lets into the room — teacher and co-teachers, enrolled
+    students, their parents, school staff, a meeting's hosts — or anyone when the lesson or
+    meeting is open (``roles.may_watch_recordings``).
     """
-    user_id = user.pk if user is not None and user.is_authenticated else None
-    staff = False
-    if user_id is not None:
-        staff = roles.is_school_staff(
-            is_staff=user.is_staff,
-            is_superuser=user.is_superuser,
-            group_names=set(user.groups.values_list("name", flat=True)),
-        )
-    if room.type == RoomType.MEETING:
-        page = meeting_page_of(room)
-        host_ids = set(page.hosts.values_list("pk", flat=True)) if page is not None else set()
-        decision = roles.decide_meeting_role(
-            user_id=user_id,
-            host_ids=host_ids,
-            is_school_staff=staff,
-            meeting_is_open=recording_is_public(room=room),
-        )
-        return decision.granted
-    lesson = room.lesson
-    enrolled = is_parent = co_teacher = False
-    if user_id is not None:
-        co_teacher = lesson.co_teachers.filter(pk=user_id).exists()
-        enrolled = Enrollment.objects.filter(
-            student_id=user_id, subject_id=lesson.subject_id
-        ).exists()
-        is_parent = Guardianship.objects.filter(
-            parent_id=user_id, child__enrollments__subject_id=lesson.subject_id
-        ).exists()
-    decision = roles.decide_lesson_role(
-        user_id=user_id,
-        teacher_id=lesson.teacher_id,
-        is_co_teacher=co_teacher,
-        is_enrolled=enrolled,
-        is_parent_of_enrolled=is_parent,
-        is_school_staff=staff,
-        lesson_is_open=lesson.is_open,
-        via_public_link=True,
-    )
-    return decision.granted
+    return roles.may_watch_recordings(viewer_facts_for(room=room, user=user))
 
 
 def is_s3_storage(storage) -> bool:

@@ -27,7 +27,7 @@ from django_q.tasks import async_task
 
 from webinars.choices import RecordingStatus, RecordingStorage, RoomType
 from webinars.models import Recording, Room, random_token
-from webinars.recordings.access import is_s3_storage, meeting_page_of, recording_is_public
+from webinars.recordings.access import is_s3_storage, recording_is_public
 from webinars.recordings.errors import DownloadError, DownloadRefused, RecordingRejected
 from webinars.recordings.fetch import download_url_allowed, fetch_to_file
 from webinars.recordings.files import (
@@ -41,6 +41,7 @@ from webinars.recordings.files import (
     read_jibri_metadata,
     recording_extension,
 )
+from webinars.selectors.viewer import meeting_page_for
 
 logger = logging.getLogger("webinars.recordings")
 
@@ -408,7 +409,7 @@ def recording_expire_stale(*, now: datetime | None = None, after: timedelta = ST
 def recording_recipients(*, room: Room) -> list[str]:
     """Who hears about a room's recordings: the teacher (and co-teachers), or meeting hosts."""
     if room.type == RoomType.MEETING:
-        page = meeting_page_of(room)
+        page = meeting_page_for(room=room)
         people = list(page.hosts.all()) if page is not None else []
     else:
         people = [room.lesson.teacher, *room.lesson.co_teachers.all()]

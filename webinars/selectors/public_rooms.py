@@ -1,10 +1,10 @@
 """Reads behind a public join page: the room behind a slug, its people, its recording."""
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 
 from webinars.choices import RecordingStatus, RoomType
 from webinars.models import Recording, Room
+from webinars.selectors.viewer import meeting_page_for
 
 
 def room_for_public_page(*, slug: str) -> Room | None:
@@ -25,17 +25,10 @@ def room_for_public_page(*, slug: str) -> Room | None:
     if room is None or (room.lesson_id is not None and not room.lesson.is_open):
         return None
     if room.type == RoomType.MEETING:  # the page (a wide Wagtail row) only when it is one
-        page = _meeting_page(room)
+        page = meeting_page_for(room=room)
         if page is not None and not page.is_open:
             return None
     return room
-
-
-def _meeting_page(room: Room):
-    try:
-        return room.meeting_page
-    except ObjectDoesNotExist:
-        return None
 
 
 def room_people(*, room: Room) -> list:
@@ -59,7 +52,7 @@ def room_people(*, room: Room) -> list:
             return people
         lesson.teacher = teacher
         return [teacher, *(person for person in people if person.pk != teacher.pk)]
-    page = _meeting_page(room)
+    page = meeting_page_for(room=room)
     if page is None:
         return []
     return list(page.hosts.order_by("last_name", "username"))

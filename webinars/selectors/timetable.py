@@ -2,21 +2,23 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from webinars.choices import STAFF_ROLE_GROUPS, JoinRole, RecordingStatus
-from webinars.models import Enrollment, Lesson, Recording
+from webinars import roles
+from webinars.choices import RecordingStatus
+from webinars.models import Lesson, Recording
+from webinars.selectors.viewer import (
+    TIES,
+    viewer_facts_for,
+    viewer_facts_from_ties,
+    viewer_ties,
+)
 
-# --- "My lessons" (SPEC §6 /my/) ------------------------------------------------------------
-
-
-def user_has_staff_role(*, user) -> bool:
-    """Staff, superusers and members of the leadership groups observe every lesson (SPEC §4)."""
-    if user.is_staff or user.is_superuser:
-        return True
-    return user.groups.filter(name__in=STAFF_ROLE_GROUPS).exists()
+# --- "My lessons" ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -33,29 +35,21 @@ def lessons_for_user(
     back: timedelta = timedelta(days=30),
     limit: int = 50,
 ) -> MyLessons:
-    """The lessons a signed-in user may join, each with ``my_role`` set (SPEC §4 table).
+    """The lessons a signed-in user may join, each with ``my_role`` set (docs/roles.md).
 
     Taught and co-taught lessons (moderator), enrolled subjects (participant), children's
-    subjects for parents and every lesson for staff roles (observer). Membership is computed
-    in SQL with EXISTS subqueries, so the cost is a constant four queries (staff check, the
+    subjects for parents and every lesson for school staff (observer); ``my_role`` is the role
+    the lesson's Join button gives (``roles.decide_join``). The viewer's ties are EXISTS
+    subqueries (``viewer_ties``), so the cost is a constant four queries (who the user is, the
     two lists, the READY recordings of the past ones) whatever the timetable's size.
     """
     now = now or timezone.now()
-    staff = user_has_staff_role(user=user)
-    co_taught = Lesson.co_teachers.through.objects.filter(lesson_id=OuterRef("pk"), user_id=user.pk)
-    enrolled = Enrollment.objects.filter(student_id=user.pk, subject_id=OuterRef("subject_id"))
-    as_parent = Enrollment.objects.filter(
-        student__guardians__parent_id=user.pk, subject_id=OuterRef("subject_id")
+    viewer = viewer_facts_for(user=user)
+    lessons = Lesson.objects.annotate(**viewer_ties(user_id=user.pk)).select_related(
+        "subject", "teacher", "room"
     )
-    lessons = Lesson.objects.annotate(
-        is_co_teacher=Exists(co_taught),
-        is_enrolled=Exists(enrolled),
-        is_parent=Exists(as_parent),
-    ).select_related("subject", "teacher", "room")
-    if not staff:
-        lessons = lessons.filter(
-            Q(teacher_id=user.pk) | Q(is_co_teacher=True) | Q(is_enrolled=True) | Q(is_parent=True)
-        )
+    if not viewer.is_school_staff:
+        lessons = lessons.filter(reduce(or_, (Q(**{tie: True}) for tie in TIES), Q(teacher=user)))
     upcoming = list(
         lessons.filter(
             scheduled_end__gte=now, scheduled_start__lte=now + ahead, is_cancelled=False
@@ -75,13 +69,6 @@ def lessons_for_user(
         .order_by("-scheduled_start", "-id")[:limit]
     )
     for lesson in (*upcoming, *past):
-        lesson.my_role = _role_in_lesson(lesson=lesson, user=user)
+        facts = viewer_facts_from_ties(viewer=viewer, lesson=lesson)
+        lesson.my_role = roles.decide_join(facts).role
     return MyLessons(upcoming=upcoming, past=past)
-
-
-def _role_in_lesson(*, lesson: Lesson, user) -> str:
-    if lesson.teacher_id == user.pk or lesson.is_co_teacher:
-        return JoinRole.MODERATOR
-    if lesson.is_enrolled:
-        return JoinRole.PARTICIPANT
-    return JoinRole.OBSERVER

@@ -1,26 +1,182 @@
-"""What a join reads: a room, its lesson and the viewer's facts for the role table.
+"""Who a viewer is to a room: the facts the role table reads (``webinars.roles.ViewerFacts``).
 
-The API's join reads all three in one plain statement (``room_for_joining``) built from the
-models' metadata and turned into models directly; with a Bearer token the same statement also
-reads the token and its user (``token_and_room_for_joining``). Callers that already hold a
-``Room`` (the HTML views) get the same facts with one more small query (``viewer_facts``).
+The one owner of those facts, with two implementations that must agree (a test compares them
+for every user and room of the demo school):
+
+- ``viewer_facts_for``: the plain ORM, for callers that hold a room or a lesson (HTML views,
+  room metadata, calendars, the register, recordings): one query for a signed-in viewer, plus
+  the page of a meeting. ``viewer_ties`` are its subqueries, for lists of lessons ("My lessons").
+- ``room_for_joining`` / ``token_and_room_for_joining``: the join's hot path. The room, its
+  lesson, its meeting page's flag and the viewer's facts (with a Bearer token also the token and
+  its user) come in one plain statement built from the models' metadata and turned into models
+  directly. They answer a ``JoinRead``: the room and the facts side by side.
+
+``meeting_page_for`` is the one lookup of a meeting room's page.
 """
 
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Exists, OuterRef, Subquery
 from rest_framework.authtoken.models import Token
 
-from webinars.choices import STAFF_ROLE_GROUPS
-from webinars.models import Enrollment, Guardianship, Lesson, Room
+from webinars.choices import STAFF_ROLE_GROUPS, RoomType
+from webinars.models import Enrollment, Guardianship, Lesson, MeetingPage, Room
+from webinars.roles import RoomFacts, ViewerFacts
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRead:
+    """A room as a join reads it (its lesson attached) and the viewer's facts for it."""
+
+    room: Room
+    facts: ViewerFacts
 
 
 def signed_in_id(user) -> int | None:
     """The user's id, or None for anonymous callers."""
     return user.pk if user is not None and user.is_authenticated else None
 
+
+def meeting_page_for(*, room: Room) -> MeetingPage | None:
+    """The meeting page a room belongs to, or None (a lesson's room, or the page was deleted)."""
+    try:
+        return room.meeting_page
+    except ObjectDoesNotExist:
+        return None
+
+
+def _room_facts(*, room: Room | None, lesson: Lesson | None, page_is_open: bool | None):
+    """``room``'s facts; with no room, those of the room ``lesson`` would be given (open as the
+    lesson is, see ``services.rooms``)."""
+    if room is None:
+        return RoomFacts(
+            is_meeting=False, room_is_open=lesson.is_open, lesson_is_open=lesson.is_open
+        )
+    return RoomFacts(
+        is_meeting=room.type == RoomType.MEETING,
+        room_is_open=room.is_open,
+        lesson_is_open=bool(lesson is not None and lesson.is_open),
+        page_is_open=page_is_open,
+    )
+
+
+def room_facts_for(*, room: Room) -> RoomFacts:
+    """The room's own facts (is it public, are its recordings); a meeting's page is one query."""
+    page = meeting_page_for(room=room) if room.type == RoomType.MEETING else None
+    return _room_facts(
+        room=room,
+        lesson=room.lesson if room.lesson_id else None,
+        page_is_open=None if page is None else page.is_open,
+    )
+
+
+def _facts(
+    *, user, room: RoomFacts | None, lesson: Lesson | None, staff_group, ties
+) -> ViewerFacts:
+    """The facts of signed-in ``user``; ``ties``: co-teacher, enrolled, parent of enrolled and
+    meeting host, in that order (truthy values: databases answer 0/1)."""
+    co_teacher, enrolled, parent, host = ties
+    return ViewerFacts(
+        room=room,
+        user_id=user.pk,
+        is_staff=user.is_staff,
+        is_superuser=user.is_superuser,
+        staff_group=staff_group,
+        is_teacher=lesson is not None and lesson.teacher_id == user.pk,
+        is_co_teacher=bool(co_teacher),
+        is_enrolled=bool(enrolled),
+        is_parent_of_enrolled=bool(parent),
+        is_meeting_host=bool(host),
+    )
+
+
+# --- The plain-ORM path ---------------------------------------------------------------------
+
+TIES = ("viewer_is_co_teacher", "viewer_is_enrolled", "viewer_is_parent_of_enrolled")
+
+
+def viewer_ties(*, user_id: int) -> dict[str, Exists]:
+    """The viewer's ties to each lesson of a ``Lesson`` queryset, as annotations (``TIES``)."""
+    return {
+        "viewer_is_co_teacher": Exists(
+            Lesson.co_teachers.through.objects.filter(lesson_id=OuterRef("pk"), user_id=user_id)
+        ),
+        "viewer_is_enrolled": Exists(
+            Enrollment.objects.filter(student_id=user_id, subject_id=OuterRef("subject_id"))
+        ),
+        "viewer_is_parent_of_enrolled": Exists(
+            Enrollment.objects.filter(
+                student__guardians__parent_id=user_id, subject_id=OuterRef("subject_id")
+            )
+        ),
+    }
+
+
+def _staff_group(user_id: int) -> Subquery:
+    groups = Group.objects.filter(user=user_id, name__in=STAFF_ROLE_GROUPS).order_by("name")
+    return Subquery(groups.values("name")[:1])
+
+
+def viewer_facts_for(
+    *, user, room: Room | None = None, lesson: Lesson | None = None
+) -> ViewerFacts:
+    """``user``'s facts (None or AnonymousUser: anonymous) for ``room``; for ``lesson`` when it
+    has no room yet; with neither, about the user alone (``facts.room`` None).
+
+    One query for a signed-in user (plus the page of a meeting room); anonymous costs none.
+    """
+    if room is not None and room.lesson_id is not None:
+        lesson = room.lesson
+    page = (
+        meeting_page_for(room=room) if room is not None and room.type == RoomType.MEETING else None
+    )
+    room_facts = None
+    if room is not None or lesson is not None:
+        page_is_open = None if page is None else page.is_open
+        room_facts = _room_facts(room=room, lesson=lesson, page_is_open=page_is_open)
+    user_id = signed_in_id(user)
+    if user_id is None:
+        return ViewerFacts(room=room_facts)
+    asked = {"staff_group": _staff_group(user_id)}
+    if page is not None:
+        hosts = MeetingPage.hosts.through.objects.filter(meetingpage_id=page.pk, user_id=user_id)
+        asked["is_meeting_host"] = Exists(hosts)
+    if lesson is not None:
+        rows = Lesson.objects.filter(pk=lesson.pk)
+        asked.update(viewer_ties(user_id=user_id))
+    else:
+        rows = get_user_model().objects.filter(pk=user_id)
+    row = rows.values(**asked).first() or {}
+    ties = [row.get(name) for name in (*TIES, "is_meeting_host")]
+    return _facts(
+        user=user, room=room_facts, lesson=lesson, staff_group=row.get("staff_group"), ties=ties
+    )
+
+
+def viewer_facts_from_ties(*, viewer: ViewerFacts, lesson: Lesson) -> ViewerFacts:
+    """The facts for a lesson read with ``viewer_ties`` (its ``room`` selected) of the viewer
+    whose facts alone are ``viewer`` (``viewer_facts_for(user=…)``)."""
+    try:
+        room = lesson.room
+    except ObjectDoesNotExist:
+        room = None
+    co_teacher, enrolled, parent = (getattr(lesson, name) for name in TIES)
+    return replace(
+        viewer,
+        room=_room_facts(room=room, lesson=lesson, page_is_open=None),
+        is_teacher=lesson.teacher_id == viewer.user_id,
+        is_co_teacher=bool(co_teacher),
+        is_enrolled=bool(enrolled),
+        is_parent_of_enrolled=bool(parent),
+    )
+
+
+# --- The join's hot path: one plain statement -----------------------------------------------
 
 # What a join reads of a room and its lesson (field names); everything else stays deferred.
 JOIN_ROOM_FIELDS = (
@@ -68,15 +224,19 @@ def _instance(db, model, fields: tuple, values):
 
 
 def _room_columns() -> list[str]:
+    """The room's and lesson's fields, then whether a meeting page exists and its flag."""
     quote = connection.ops.quote_name
     columns = [f"r.{quote(field.column)}" for field in _loaded_fields(Room, JOIN_ROOM_FIELDS)]
     columns += [f"l.{quote(field.column)}" for field in _loaded_fields(Lesson, JOIN_LESSON_FIELDS)]
-    return columns
+    return [*columns, f"mp.{quote(MeetingPage._meta.pk.column)}", "mp.is_open"]
 
 
 def _room_joins() -> str:
     quote = connection.ops.quote_name
-    return f"LEFT JOIN {quote(Lesson._meta.db_table)} l ON l.id = r.lesson_id"
+    return (
+        f"LEFT JOIN {quote(Lesson._meta.db_table)} l ON l.id = r.lesson_id "
+        f"LEFT JOIN {quote(MeetingPage._meta.db_table)} mp ON mp.room_id = r.id"
+    )
 
 
 @lru_cache(maxsize=4)
@@ -90,19 +250,26 @@ def _room_for_joining_sql(key: str, with_viewer: bool) -> str:
     )
 
 
-def _room_from_row(db, row, viewer_id: int | None) -> Room | None:
-    """The room (None if the row has none), its lesson and the viewer's facts from ``row``."""
+def _join_read(db, row, viewer) -> JoinRead | None:
+    """The room (None if the row has none), its lesson and ``viewer``'s facts from ``row``."""
     room_fields = _loaded_fields(Room, JOIN_ROOM_FIELDS)
     lesson_fields = _loaded_fields(Lesson, JOIN_LESSON_FIELDS)
     if row[0] is None:
         return None
     room = _instance(db, Room, room_fields, row[: len(room_fields)])
-    lesson_row = row[len(room_fields) :]
+    rest = row[len(room_fields) :]
+    lesson = None
     if room.lesson_id is not None:
-        room.lesson = _instance(db, Lesson, lesson_fields, lesson_row[: len(lesson_fields)])
-        if viewer_id:
-            room._join_viewer_facts = (viewer_id, _facts(lesson_row[len(lesson_fields) :]))
-    return room
+        lesson = room.lesson = _instance(db, Lesson, lesson_fields, rest[: len(lesson_fields)])
+    page_pk, page_is_open, *viewer_row = rest[len(lesson_fields) :]
+    room_facts = _room_facts(
+        room=room, lesson=lesson, page_is_open=None if page_pk is None else bool(page_is_open)
+    )
+    if signed_in_id(viewer) is None:
+        return JoinRead(room=room, facts=ViewerFacts(room=room_facts))
+    *ties, staff_group = viewer_row
+    facts = _facts(user=viewer, room=room_facts, lesson=lesson, staff_group=staff_group, ties=ties)
+    return JoinRead(room=room, facts=facts)
 
 
 def _storable_id(db, pk: int) -> int | None:
@@ -113,14 +280,13 @@ def _storable_id(db, pk: int) -> int | None:
 
 def room_for_joining(
     *, pk: int | None = None, public_slug: str | None = None, viewer=None
-) -> Room | None:
-    """A room and its lesson, by id or public slug, with only what a join needs loaded.
+) -> JoinRead | None:
+    """A room and its lesson, by id or public slug, with only what a join needs loaded, and
+    the facts of ``viewer`` (a user, or None/anonymous) for it.
 
     The join is the hot path of a school assembly: one plain statement, turned into models
     directly (a third of the ORM's ``select_related().get()`` to build, and RawQuerySet's
-    column mapping cost more than the query). With ``viewer`` (a signed-in user) it also
-    brings the viewer's facts for the role table, saving the join a second query. Fields not
-    loaded are deferred (fetched on use).
+    column mapping cost more than the query). Fields not loaded are deferred (fetched on use).
     """
     db = connections[DEFAULT_DB_ALIAS]
     key, value = ("id", pk) if pk is not None else ("public_slug", public_slug)
@@ -131,7 +297,7 @@ def room_for_joining(
     with db.cursor() as cursor:
         cursor.execute(_room_for_joining_sql(key, bool(viewer_id)), params)
         row = cursor.fetchone()
-    return None if row is None else _room_from_row(db, row, viewer_id)
+    return None if row is None else _join_read(db, row, viewer)
 
 
 @lru_cache(maxsize=1)
@@ -151,8 +317,8 @@ def _token_and_room_sql() -> str:
     )
 
 
-def token_and_room_for_joining(*, key: str, pk: int) -> tuple[Token, Room | None] | None:
-    """An API token with its user, and room ``pk`` as ``room_for_joining`` loads it for them.
+def token_and_room_for_joining(*, key: str, pk: int) -> tuple[Token, JoinRead | None] | None:
+    """An API token with its user, and room ``pk`` as ``room_for_joining`` reads it for them.
 
     For Bearer-authenticated joins: what token authentication and the join read would fetch in
     two statements, in one. None when no token has ``key``; ``(token, None)`` when no room
@@ -170,21 +336,24 @@ def token_and_room_for_joining(*, key: str, pk: int) -> tuple[Token, Room | None
     token = _instance(db, Token, token_fields, row[: len(token_fields)])
     rest = row[len(token_fields) :]
     token.user = _instance(db, get_user_model(), user_fields, rest[: len(user_fields)])
-    return token, _room_from_row(db, rest[len(user_fields) :], token.user_id)
+    return token, _join_read(db, rest[len(user_fields) :], token.user)
 
 
 @lru_cache(maxsize=2)
 def _viewer_facts_sql(viewer: str = "%s") -> str:
-    """The select list of a viewer's facts about lesson ``l``; ``viewer`` is the SQL of the
-    viewer's id: a parameter (then params: user id ×4, groups) or a column (params: groups).
+    """The select list of a viewer's facts about room ``r`` (lesson ``l``, meeting page ``mp``):
+    ``viewer`` is the SQL of the viewer's id: a parameter (then params: user id ×5, groups) or
+    a column (params: groups). The order is ``_facts``' ties, then the staff group.
 
-    Every signed-in join needs them; the ORM took longer to compile these four subqueries than
-    the database took to answer them, so they are plain SQL (values bound, never interpolated).
+    Every signed-in join needs them; the ORM took longer to compile these subqueries than the
+    database took to answer them, so they are plain SQL (values bound, never interpolated).
     """
     quote = connection.ops.quote_name
     co_teachers = quote(Lesson.co_teachers.through._meta.db_table)
     enrollment = quote(Enrollment._meta.db_table)
     guardianship = quote(Guardianship._meta.db_table)
+    hosts = quote(MeetingPage.hosts.through._meta.db_table)
+    page_pk = quote(MeetingPage._meta.pk.column)
     user_groups = quote(get_user_model().groups.through._meta.db_table)
     groups = quote(Group._meta.db_table)
     names = ", ".join(["%s"] * len(STAFF_ROLE_GROUPS))
@@ -200,6 +369,9 @@ def _viewer_facts_sql(viewer: str = "%s") -> str:
           SELECT 1 FROM {guardianship} g JOIN {enrollment} e ON e.student_id = g.child_id
           WHERE g.parent_id = {viewer} AND e.subject_id = l.subject_id
         ) AS is_parent_of_enrolled,
+        EXISTS (
+          SELECT 1 FROM {hosts} h WHERE h.meetingpage_id = mp.{page_pk} AND h.user_id = {viewer}
+        ) AS is_meeting_host,
         (
           SELECT gr.name FROM {user_groups} ug JOIN {groups} gr ON gr.id = ug.group_id
           WHERE ug.user_id = {viewer} AND gr.name IN ({names}) ORDER BY gr.name LIMIT 1
@@ -208,33 +380,5 @@ def _viewer_facts_sql(viewer: str = "%s") -> str:
 
 
 def _viewer_facts_params(user_id: int | None) -> list:
-    """Parameters of ``_viewer_facts_sql``: the id four times when bound, then the groups."""
-    return [*([user_id] * 4 if user_id is not None else []), *STAFF_ROLE_GROUPS]
-
-
-def _facts(values) -> dict:
-    co_teacher, enrolled, parent, staff_group = values
-    return {
-        "is_co_teacher": bool(co_teacher),
-        "is_enrolled": bool(enrolled),
-        "is_parent_of_enrolled": bool(parent),
-        "staff_group": staff_group,
-    }
-
-
-def _lesson_flags(*, lesson: Lesson, user) -> dict:
-    """Co-teacher, enrolled, parent-of-enrolled and a staff group of ``user``, in one query."""
-    table = connection.ops.quote_name(Lesson._meta.db_table)
-    sql = f"SELECT {_viewer_facts_sql()} FROM {table} l WHERE l.id = %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*_viewer_facts_params(user.pk), lesson.pk])
-        return _facts(cursor.fetchone())
-
-
-def viewer_facts(*, room: Room, user) -> dict:
-    """Co-teacher, enrolled, parent-of-enrolled and staff group of ``user`` for the room's
-    lesson: those ``room_for_joining`` brought along, else one query."""
-    preloaded = getattr(room, "_join_viewer_facts", None)
-    if preloaded is not None and preloaded[0] == user.pk:
-        return preloaded[1]
-    return _lesson_flags(lesson=room.lesson, user=user)
+    """Parameters of ``_viewer_facts_sql``: the id five times when bound, then the groups."""
+    return [*([user_id] * 5 if user_id is not None else []), *STAFF_ROLE_GROUPS]

@@ -1,12 +1,14 @@
-"""Joining a room (SPEC §4, §5): decide the role, audit it, record attendance, mint a token.
+"""Joining a room: decide the role, audit it, record attendance, mint a token.
 
-The decision itself is the pure table in ``webinars.roles``; this module gathers its facts and
-does the writes. Every decision, granted or refused, leaves a ``JoinAudit`` row with the deciding
-rule and an HMAC of the caller's IP (never the IP itself).
+Who gets which role is the table in ``docs/roles.md``, decided by the pure functions of
+``webinars.roles`` over the viewer's facts from ``webinars.selectors.viewer``; this module does
+the writes. Every decision, granted or refused, leaves a ``JoinAudit`` row with the deciding rule
+and an HMAC of the caller's IP (never the IP itself).
 
 A join is the hot path of a whole-school assembly, so the API's join costs one read (the room,
-its lesson and the viewer's facts: ``join_reads.room_for_joining``) and one write (audit +
-attendance in one statement on PostgreSQL), in hand-written SQL built from the models' metadata.
+its lesson and the viewer's facts: ``room_for_joining``, handed in as ``facts``) and one write
+(audit + attendance in one statement on PostgreSQL), in hand-written SQL built from the models'
+metadata.
 """
 
 import hashlib
@@ -19,14 +21,14 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
 
 from webinars import roles
-from webinars.choices import STAFF_ROLE_GROUPS, AttendanceSource, JoinRole, RoomType
+from webinars.choices import AttendanceSource, JoinRole
 from webinars.models import (
     Attendance,
     JoinAudit,
@@ -34,8 +36,8 @@ from webinars.models import (
     new_public_slug,
 )
 from webinars.providers import JoinLink, Person
-from webinars.roles import RoleDecision, Rule
-from webinars.selectors.viewer import room_for_joining, signed_in_id, viewer_facts
+from webinars.roles import RoleDecision, Rule, ViewerFacts
+from webinars.selectors.viewer import room_for_joining, signed_in_id, viewer_facts_for
 
 logger = logging.getLogger("webinars.joins")
 
@@ -103,83 +105,20 @@ def display_name_clean(value: str | None) -> str:
     return name
 
 
-# --- Facts for the role table ---------------------------------------------------------------
+# --- Roles without joining ------------------------------------------------------------------
 
 
-def _meeting_page(room: Room):
-    try:
-        return room.meeting_page
-    except ObjectDoesNotExist:
-        return None
-
-
-def room_is_public(*, room: Room) -> bool:
-    """Open to anyone with the link: the room *and* its lesson or meeting page must say so.
-
-    Requiring both means a lesson unticked as open is closed at once, even before its room is
-    synchronised.
-    """
-    if not room.is_open:
-        return False
-    if room.type == RoomType.LESSON:
-        return bool(room.lesson_id and room.lesson.is_open)
-    page = _meeting_page(room)
-    return page is None or page.is_open
-
-
-def _staff_group_names(user) -> set[str]:
-    return set(user.groups.filter(name__in=STAFF_ROLE_GROUPS).values_list("name", flat=True))
-
-
-def _decide(*, room: Room, user, via_public_link: bool) -> RoleDecision:
-    user_id = signed_in_id(user)
-    public = room_is_public(room=room)
-    staff = False
-    if room.type == RoomType.LESSON:
-        lesson = room.lesson
-        flags = {}
-        if user_id is not None and user_id != lesson.teacher_id:
-            flags = viewer_facts(room=room, user=user)
-            staff = roles.is_school_staff(
-                is_staff=user.is_staff,
-                is_superuser=user.is_superuser,
-                group_names={flags["staff_group"]} if flags.get("staff_group") else set(),
-            )
-        return roles.decide_lesson_role(
-            user_id=user_id,
-            teacher_id=lesson.teacher_id,
-            is_co_teacher=flags.get("is_co_teacher", False),
-            is_enrolled=flags.get("is_enrolled", False),
-            is_parent_of_enrolled=flags.get("is_parent_of_enrolled", False),
-            is_school_staff=staff,
-            lesson_is_open=public,
-            via_public_link=via_public_link,
-        )
-    page = _meeting_page(room)
-    host_ids: set[int] = set()
-    if user_id is not None:
-        if page is not None:
-            host_ids = set(
-                page.hosts.through.objects.filter(
-                    meetingpage_id=page.pk, user_id=user_id
-                ).values_list("user_id", flat=True)
-            )
-        staff = roles.is_school_staff(
-            is_staff=user.is_staff,
-            is_superuser=user.is_superuser,
-            group_names=_staff_group_names(user),
-        )
-    return roles.decide_meeting_role(
-        user_id=user_id, host_ids=host_ids, is_school_staff=staff, meeting_is_open=public
-    )
-
-
-def room_role_for(*, room: Room, user) -> RoleDecision:
+def room_role_for(*, room: Room, user, facts: ViewerFacts | None = None) -> RoleDecision:
     """The role ``user`` (or anonymous) would get through ``POST /api/rooms/{id}/join/``.
 
-    For "your role" displays and permission checks; writes nothing.
+    For "your role" displays and permission checks; writes nothing. ``facts``: the viewer's
+    facts when already read (``room_for_joining``), else they are read now.
     """
-    return _decide(room=room, user=user, via_public_link=False)
+    return roles.decide_join(_facts_for(room=room, user=user, facts=facts))
+
+
+def _facts_for(*, room: Room, user, facts: ViewerFacts | None) -> ViewerFacts:
+    return viewer_facts_for(room=room, user=user) if facts is None else facts
 
 
 def _window_refusal(*, room: Room, now: datetime) -> roles.WindowRefusal | None:
@@ -192,18 +131,16 @@ def _window_refusal(*, room: Room, now: datetime) -> roles.WindowRefusal | None:
     )
 
 
-def room_permissions_for(*, room: Room, user, now: datetime | None = None) -> dict:
+def room_permissions_for(
+    *, room: Room, user, now: datetime | None = None, facts: ViewerFacts | None = None
+) -> dict:
     """``{role, permissions}`` for ``GET /api/rooms/{id}/permissions/`` (no audit)."""
     now = now or timezone.now()
-    decision = room_role_for(room=room, user=user)
-    is_admin = bool(signed_in_id(user) and (user.is_staff or user.is_superuser))
+    facts = _facts_for(room=room, user=user, facts=facts)
     return {
-        "role": decision.role,
+        "role": roles.decide_join(facts).role,
         "permissions": roles.permissions_for(
-            decision=decision,
-            can_enter_now=_window_refusal(room=room, now=now) is None,
-            is_school_admin=is_admin,
-            room_is_public=room_is_public(room=room),
+            facts=facts, can_enter_now=_window_refusal(room=room, now=now) is None
         ),
     }
 
@@ -335,15 +272,23 @@ def _check_window(*, room: Room, user, display_name: str, ip_digest: str, now: d
         )
 
 
-def room_join_user(*, room: Room, user, ip: str, now: datetime | None = None) -> JoinResult:
-    """A signed-in user's join: the §4 role, then the room's window, then a fresh token.
+def room_join_user(
+    *,
+    room: Room,
+    user,
+    ip: str,
+    now: datetime | None = None,
+    facts: ViewerFacts | None = None,
+) -> JoinResult:
+    """A signed-in user's join: their role, then the room's window, then a fresh token.
 
     The role is decided before the window so that outsiders learn nothing about a room's state.
+    ``facts``: the user's facts when read with the room (``room_for_joining``), else read now.
     """
     now = now or timezone.now()
     ip_digest = ip_hash(ip)
     name = (user.get_full_name() or user.get_username())[:DISPLAY_NAME_MAX]
-    decision = _decide(room=room, user=user, via_public_link=False)
+    decision = roles.decide_join(_facts_for(room=room, user=user, facts=facts))
     if not decision.granted:
         raise _refuse(
             room=room,
@@ -381,12 +326,13 @@ def room_join_public(
             ip_digest=ip_digest,
         )
 
-    room = room_for_joining(public_slug=slug)
-    if room is None:
+    read = room_for_joining(public_slug=slug)
+    if read is None:
         raise not_found(None, Rule.PUBLIC_LINK_UNKNOWN)
-    if not room_is_public(room=room):
+    room = read.room
+    if not read.facts.room.is_public:
         raise not_found(room, Rule.PUBLIC_LINK_NOT_OPEN)
-    decision = _decide(room=room, user=None, via_public_link=True)
+    decision = roles.decide_join(read.facts, via_public_link=True)
     if decision.role != JoinRole.OBSERVER:  # the table says observer; refuse anything else
         raise not_found(room, decision.rule)
     _check_window(room=room, user=None, display_name=name, ip_digest=ip_digest, now=now)

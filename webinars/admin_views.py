@@ -134,7 +134,7 @@ class LessonDeleteView(DeleteView):
     """Deleting a lesson whose room holds a READY recording is refused with the reason."""
 
     def delete_action(self):
-        from webinars.services.rooms import lesson_delete
+        from webinars.services.lessons import lesson_delete
 
         lesson_delete(lesson=self.object)
 

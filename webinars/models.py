@@ -26,6 +26,7 @@ from webinars.choices import (
     RoomStatus,
     RoomType,
 )
+from webinars.lifecycle import room_window
 from webinars.providers import VideoProvider, provider_for
 
 MAX_LESSON_DURATION = timedelta(hours=12)
@@ -252,11 +253,11 @@ class Room(models.Model):
 
     @property
     def window_start(self):
-        return self.scheduled_start - timedelta(minutes=settings.ROOM_OPEN_LEAD_MIN)
+        return room_window(self.scheduled_start, self.scheduled_end)[0]
 
     @property
     def window_end(self):
-        return self.scheduled_end + timedelta(minutes=settings.ROOM_CLOSE_GRACE_MIN)
+        return room_window(self.scheduled_start, self.scheduled_end)[1]
 
     @property
     def provider(self) -> VideoProvider:

@@ -13,12 +13,16 @@ from webinars.pages import MeetingPage, OpenLessonsPage  # noqa: E402
 
 @receiver(post_save, sender=Lesson, dispatch_uid="webinars.lesson_room_follows")
 def lesson_room_follows(sender, instance: Lesson, created: bool, raw: bool = False, **kwargs):
-    """Cancelling closes the lesson's room; rescheduling moves an unclosed one (SPEC §2)."""
-    if created or raw:
+    """Cancelling closes the lesson's room, rescheduling moves an unclosed one, and an open
+    lesson saved inside the horizon gets its room and public link (docs/lifecycle.md)."""
+    if raw:
         return
-    from webinars.services.rooms import room_follow_lesson
+    from webinars.services.lessons import room_follow_lesson
+    from webinars.services.rooms import open_lesson_room_ensure
 
-    room_follow_lesson(lesson=instance)
+    if not created:
+        room_follow_lesson(lesson=instance)
+    open_lesson_room_ensure(lesson=instance)
 
 
 @receiver(pre_save, sender=MeetingPage, dispatch_uid="webinars.meeting_page_keeps_room")
@@ -36,7 +40,7 @@ def meeting_page_room(sender, instance, **kwargs):
     """A published MeetingPage owns a MEETING room, kept in step with the page."""
     if not isinstance(instance, MeetingPage):
         return
-    from webinars.services.rooms import room_ensure_for_meeting
+    from webinars.services.meetings import room_ensure_for_meeting
 
     room_ensure_for_meeting(page=instance)
 

@@ -20,7 +20,7 @@ def add_webinars_panel(request, panels):
 @hooks.register("before_delete_page")
 def refuse_deleting_meetings_with_recordings(request, page):
     from webinars.pages import MeetingPage
-    from webinars.services.rooms import meeting_page_delete_guard
+    from webinars.services.meetings import meeting_page_delete_guard
 
     if isinstance(page.specific, MeetingPage):
         try:

@@ -1,14 +1,19 @@
 """GET /api/rooms/open-lessons/ (seed §3.3)."""
 
+import os
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.throttling import AnonRateThrottle
 
-from tests.factories import make_lesson, make_room
+from tests.factories import make_lesson, make_room, make_subject, make_user
 from webinars.choices import RoomStatus, RoomType
-from webinars.models import Room
+from webinars.models import Lesson, Room
+from webinars.services.tick import maintain_rooms
 
 URL = "/api/rooms/open-lessons/"
 
@@ -43,9 +48,8 @@ def test_anonymous_gets_open_lessons_in_the_window_with_their_rooms(api_client):
     }
 
 
-def test_missing_rooms_are_created_once_as_open_lesson_rooms(api_client):
+def test_an_open_lesson_saved_inside_the_horizon_is_listed_with_its_room_at_once(api_client):
     lesson = make_lesson(start=timezone.now() + timedelta(hours=1), is_open=True)
-    assert not Room.objects.exists()
 
     first = api_client.get(URL).json()
     second = api_client.get(URL).json()
@@ -56,6 +60,51 @@ def test_missing_rooms_are_created_once_as_open_lesson_rooms(api_client):
     assert room.is_open is True
     assert room.public_slug and room.join_url.endswith(room.jitsi_room)
     assert first[0]["room_id"] == second[0]["room_id"] == room.pk
+
+
+def _bulk_open_lessons(hours_ahead) -> list[Lesson]:
+    """Open lessons written without ``save()`` (as a bulk import would): no room yet."""
+    subject, teacher, now = make_subject(), make_user(), timezone.now()
+    return Lesson.objects.bulk_create(
+        Lesson(
+            subject=subject,
+            teacher=teacher,
+            title=f"Imported {hours}",
+            scheduled_start=now + timedelta(hours=hours),
+            scheduled_end=now + timedelta(hours=hours, minutes=45),
+            is_open=True,
+        )
+        for hours in hours_ahead
+    )
+
+
+def test_reading_the_feed_writes_nothing_and_lists_only_lessons_with_rooms(api_client, settings):
+    settings.OPEN_LESSONS_CACHE_SECONDS = 0
+    saved = make_lesson(start=timezone.now() + timedelta(hours=3), is_open=True)
+    imported = _bulk_open_lessons([1, 2])
+
+    with CaptureQueriesContext(connection) as reads:
+        before = api_client.get(URL + "?all=1").json()
+    writes = [q["sql"] for q in reads.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+
+    assert writes == []
+    assert [item["lesson"]["id"] for item in before] == [saved.pk]
+    assert Room.objects.count() == 1
+
+    maintain_rooms()  # the tick gives the imported open lessons inside the horizon their rooms
+    after = api_client.get(URL).json()
+    expected = [lesson.pk for lesson in imported] + [saved.pk]
+    assert [item["lesson"]["id"] for item in after] == expected
+
+
+def test_the_demo_schools_open_lessons_are_in_the_feed(api_client):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+    items = api_client.get(URL + "?all=1").json()
+
+    open_lessons = Lesson.objects.filter(is_open=True).order_by("scheduled_start")
+    assert [item["lesson"]["id"] for item in items] == [lesson.pk for lesson in open_lessons]
+    assert all(item["public_slug"] for item in items)
 
 
 def test_a_lesson_live_now_stays_in_the_feed_though_it_started_long_ago(api_client):
@@ -74,6 +123,7 @@ def test_hours_since_hours_and_all_move_the_window(api_client):
     now = timezone.now()
     ahead = make_lesson(start=now + timedelta(hours=30), is_open=True)
     behind = make_lesson(start=now - timedelta(hours=6), is_open=True)
+    maintain_rooms(now=behind.scheduled_start)  # the tick made its room when it was due
 
     def ids(query):
         return [item["lesson"]["id"] for item in api_client.get(URL + query).json()]
@@ -128,12 +178,14 @@ def test_query_count_does_not_grow_with_the_number_of_lessons(
     for hour in range(1, 31):
         make_lesson(start=now + timedelta(hours=hour), is_open=True)
 
-    with django_assert_max_num_queries(6):
-        first = api_client.get(URL)  # creates the 30 missing rooms
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(2):
+        first = api_client.get(URL)
+    for hour in range(31, 48):
+        make_lesson(start=now + timedelta(hours=hour), is_open=True)
+    with django_assert_max_num_queries(2):
         second = api_client.get(URL)
 
-    assert len(first.json()) == len(second.json()) == 30
+    assert (len(first.json()), len(second.json())) == (30, 47)
 
 
 def test_anonymous_callers_are_throttled(api_client, monkeypatch):

@@ -1,4 +1,4 @@
-"""A real django-q2 cluster runs the room lifecycle on its own (SPEC §3).
+"""A real django-q2 cluster runs the room lifecycle on its own (docs/lifecycle.md).
 
 The test starts ``manage.py qcluster`` as a subprocess on the test database, waits (bounded) for
 the installed Schedule to create a due lesson's room, and stops the cluster by its PID.

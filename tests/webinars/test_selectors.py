@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import (
     enroll,
@@ -19,6 +21,7 @@ from webinars.models import Room
 from webinars.selectors.open_lessons import open_lessons_feed, open_lessons_listing
 from webinars.selectors.public_rooms import room_for_public_page
 from webinars.selectors.timetable import lessons_for_user
+from webinars.services.tick import maintain_rooms
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +30,14 @@ NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # the weekend Europe switches to
 
 def titles(items):
     return [getattr(item, "lesson", item).title for item in items]
+
+
+def tick_through(first, last):
+    """Run the scheduler tick once a simulated hour (rooms are made by it, never by reads)."""
+    now = first
+    while now <= last:
+        maintain_rooms(now=now)
+        now += timedelta(hours=1)
 
 
 # --- open_lessons_feed ----------------------------------------------------------------------
@@ -38,7 +49,8 @@ def test_feed_window_is_an_overlap_so_running_lessons_stay():
     )
     make_lesson(start=NOW - timedelta(hours=3), is_open=True, title="over")
     make_lesson(start=NOW + timedelta(hours=47), is_open=True, title="edge")
-    make_lesson(start=NOW + timedelta(hours=49), is_open=True, title="beyond")
+    make_room(make_lesson(start=NOW + timedelta(hours=49), is_open=True, title="beyond"))
+    tick_through(NOW - timedelta(hours=4), NOW)  # "over" got its room too, ahead of time
 
     rooms = open_lessons_feed(now=NOW, hours=48, since_hours=10 / 60)
 
@@ -46,28 +58,33 @@ def test_feed_window_is_an_overlap_so_running_lessons_stay():
     assert rooms[0].lesson == running
 
 
-def test_feed_reuses_existing_rooms_and_creates_only_missing_ones():
+def test_feed_lists_the_rooms_lessons_have_and_leaves_out_those_without_one():
     with_room = make_lesson(start=NOW + timedelta(hours=1), is_open=True)
     existing = make_room(with_room)
-    make_lesson(start=NOW + timedelta(hours=2), is_open=True)
+    make_lesson(start=NOW + timedelta(hours=2), is_open=True, title="no room yet")
 
+    assert [room.pk for room in open_lessons_feed(now=NOW)] == [existing.pk]
+    assert Room.objects.count() == 1
+
+    maintain_rooms(now=NOW)  # the tick gives the open lesson inside the horizon its room
     rooms = open_lessons_feed(now=NOW)
-
     assert rooms[0].pk == existing.pk
-    assert Room.objects.count() == 2
-    assert rooms[1].is_open and rooms[1].public_slug
+    assert rooms[1].is_open and rooms[1].public_slug and rooms[1].lesson.title == "no room yet"
 
 
-def test_feed_costs_the_same_queries_for_one_or_many_missing_rooms(django_assert_num_queries):
-    make_lesson(start=NOW + timedelta(hours=1), is_open=True)
-    with django_assert_num_queries(3):  # lessons, one insert, one read
-        open_lessons_feed(now=NOW)
-    for hour in range(2, 40):
+def test_feed_and_listing_cost_one_query_each_list_and_write_nothing(django_assert_num_queries):
+    for hour in range(1, 40):
         make_lesson(start=NOW + timedelta(hours=hour), is_open=True)
-    with django_assert_num_queries(3):
-        assert len(open_lessons_feed(now=NOW)) == 39
     with django_assert_num_queries(1):
-        open_lessons_feed(now=NOW)
+        assert open_lessons_feed(now=NOW) == []  # no room yet: nothing listed, nothing made
+    maintain_rooms(now=NOW)
+
+    with CaptureQueriesContext(connection) as reads:
+        with django_assert_num_queries(1):
+            assert len(open_lessons_feed(now=NOW)) == 39
+        listing = open_lessons_listing(now=NOW)
+    assert len(listing.upcoming) == 39
+    assert not [q for q in reads.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]
 
 
 # --- open_lessons_listing -------------------------------------------------------------------
@@ -76,7 +93,7 @@ def test_feed_costs_the_same_queries_for_one_or_many_missing_rooms(django_assert
 def test_listing_sorts_live_upcoming_and_recordings_and_skips_forced_closed_rooms():
     live = make_lesson(start=NOW - timedelta(minutes=5), is_open=True, title="live")
     make_room(live, status=RoomStatus.OPEN)
-    make_lesson(start=NOW + timedelta(hours=5), is_open=True, title="later")
+    make_room(make_lesson(start=NOW + timedelta(hours=5), is_open=True, title="later"))
     stopped = make_lesson(start=NOW + timedelta(hours=6), is_open=True, title="stopped")
     make_room(stopped, status=RoomStatus.CLOSED)
     recorded = make_room(make_lesson(start=NOW - timedelta(days=3), is_open=True, title="rec"))
@@ -96,6 +113,7 @@ def test_listing_day_is_a_day_in_the_school_zone_across_the_dst_switch():
     make_lesson(start=datetime(2026, 3, 28, 23, 30, tzinfo=UTC), is_open=True, title="sunday 00:30")
     make_lesson(start=datetime(2026, 3, 28, 22, 30, tzinfo=UTC), is_open=True, title="sat 23:30")
     make_lesson(start=datetime(2026, 3, 29, 22, 15, tzinfo=UTC), is_open=True, title="mon 00:15")
+    maintain_rooms(now=NOW)
 
     listing = open_lessons_listing(now=NOW, day=datetime(2026, 3, 29).date())
 
@@ -106,6 +124,7 @@ def test_listing_filters_by_subject():
     maths, art = make_subject(), make_subject()
     make_lesson(start=NOW + timedelta(hours=1), is_open=True, subject=maths, title="sums")
     make_lesson(start=NOW + timedelta(hours=2), is_open=True, subject=art, title="drawing")
+    maintain_rooms(now=NOW)
 
     assert titles(open_lessons_listing(now=NOW, subject_id=art.pk).upcoming) == ["drawing"]
 
@@ -204,25 +223,10 @@ def test_query_count_is_constant_whatever_the_number_of_lessons(school, django_a
 def test_listing_shows_a_bounded_number_of_lessons_and_says_there_are_more():
     for minutes in range(0, 50, 10):
         make_lesson(start=NOW + timedelta(hours=1, minutes=minutes), is_open=True)
+    maintain_rooms(now=NOW)
 
     listing = open_lessons_listing(now=NOW, lessons_limit=3)
     full = open_lessons_listing(now=NOW, lessons_limit=5)
 
     assert len(listing.upcoming) == 3 and listing.more is True
     assert len(full.upcoming) == 5 and full.more is False
-
-
-def test_a_room_created_concurrently_wins_and_the_feed_reads_it():
-    from webinars.models import Lesson
-    from webinars.services.rooms import lessons_rooms_ensure, room_ensure_for_lesson
-
-    for hour in (1, 2):
-        make_lesson(start=NOW + timedelta(hours=hour), is_open=True)
-    stale = list(Lesson.objects.select_related("room", "subject", "teacher").order_by("id"))
-    winner, _created = room_ensure_for_lesson(lesson=Lesson.objects.get(pk=stale[0].pk))
-
-    rooms = lessons_rooms_ensure(lessons=stale)
-
-    assert rooms[0].pk == winner.pk
-    assert Room.objects.count() == 2
-    assert rooms[1].lesson_id == stale[1].pk

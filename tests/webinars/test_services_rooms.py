@@ -1,22 +1,31 @@
-"""The room lifecycle (SPEC §3): ensure, open, close, lesson edits and meetings."""
+"""The room lifecycle (docs/lifecycle.md): ensure, open, close, and their domain events."""
 
-from datetime import UTC, datetime, timedelta
+import logging
+from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from tests.factories import make_lesson, make_recording, make_room, make_user
+from tests.factories import make_lesson, make_recording, make_room
 from webinars.choices import ClosedReason, RecordingStatus, RoomStatus, RoomType
-from webinars.models import Lesson, Recording, Room
-from webinars.pages import MeetingIndexPage, MeetingPage
+from webinars.events import (
+    RecordingStateChanged,
+    RoomClosed,
+    RoomOpened,
+    emit,
+    recording_state_changed,
+    room_closed,
+    room_opened,
+)
+from webinars.models import Room
 from webinars.services.rooms import (
-    lesson_delete,
-    meeting_create,
-    meeting_page_delete_guard,
     room_close,
     room_ensure_for_lesson,
-    room_ensure_for_meeting,
     room_open,
+    rooms_close,
+    rooms_open,
 )
 from webinars.services.tick import maintain_rooms
 
@@ -30,7 +39,7 @@ GRACE = timedelta(minutes=10)
 
 @pytest.mark.django_db
 def test_ensure_is_idempotent_and_copies_the_lessons_schedule():
-    lesson = make_lesson(is_open=True)
+    lesson = make_lesson(start=timezone.now() + timedelta(days=5), is_open=True)  # beyond 48 h
     room, created = room_ensure_for_lesson(lesson=lesson)
     again, created_again = room_ensure_for_lesson(lesson=lesson)
     assert (created, created_again) == (True, False)
@@ -96,201 +105,173 @@ def test_opening_resumes_a_pending_recording_but_never_touches_a_ready_one():
     assert second.recordings.count() == 1
 
 
-# --- lesson edits -------------------------------------------------------------------------
+# --- open lessons get their room when saved -----------------------------------------------
 
 
 @pytest.mark.django_db
-def test_cancelling_a_lesson_closes_its_room_as_cancelled():
-    room = make_room()
-    room_open(room=room, now=room.scheduled_start)
-    lesson = room.lesson
-    lesson.is_cancelled = True
-    lesson.save()
-    room.refresh_from_db()
-    assert (room.status, room.closed_reason) == (RoomStatus.CLOSED, ClosedReason.CANCELLED)
-    assert room.recordings.get().status == RecordingStatus.PENDING
+def test_an_open_lesson_saved_inside_the_horizon_has_its_room_and_public_link_at_once():
+    now = timezone.now()
+    soon = make_lesson(start=now + timedelta(hours=30), is_open=True)
+    private = make_lesson(start=now + timedelta(hours=30))
+    far = make_lesson(start=now + timedelta(hours=60), is_open=True)
+    cancelled = make_lesson(start=now + timedelta(hours=2), is_open=True, is_cancelled=True)
+
+    room = Room.objects.get(lesson=soon)
+    assert room.is_open and room.public_slug and room.status == RoomStatus.SCHEDULED
+    assert not Room.objects.filter(lesson__in=[private, far, cancelled]).exists()
+
+    private.is_open = True  # made open later: the save gives it its room
+    private.save()
+    assert Room.objects.get(lesson=private).is_open
+    far.save()  # still beyond the horizon: the tick makes it 48 h ahead
+    assert not Room.objects.filter(lesson=far).exists()
+    assert maintain_rooms(now=far.scheduled_start - timedelta(hours=48)).created == [
+        Room.objects.get(lesson=far).pk
+    ]
+
+
+# --- domain events ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def heard():
+    """Every room/recording event sent while the test runs, in order."""
+    events = []
+
+    def listen(sender, event, **kwargs):
+        events.append(event)
+
+    signals = (room_opened, room_closed, recording_state_changed)
+    for signal in signals:
+        signal.connect(listen, weak=False, dispatch_uid="test-heard")
+    yield events
+    for signal in signals:
+        signal.disconnect(dispatch_uid="test-heard")
+
+
+def _of(events, kind):
+    return [event for event in events if isinstance(event, kind)]
 
 
 @pytest.mark.django_db
-def test_rescheduling_moves_an_unclosed_room_but_not_a_closed_one():
+def test_one_room_opened_and_closed_is_heard_once_each_after_commit(
+    heard, django_capture_on_commit_callbacks
+):
     room = make_room()
-    lesson = room.lesson
-    lesson.scheduled_start += timedelta(days=1)
-    lesson.scheduled_end += timedelta(days=1)
-    lesson.save()
-    room.refresh_from_db()
-    assert (room.scheduled_start, room.scheduled_end) == (
-        lesson.scheduled_start,
-        lesson.scheduled_end,
+    start = room.scheduled_start
+    with django_capture_on_commit_callbacks(execute=True):
+        room_open(room=room, now=start)
+        room_open(room=room, now=start + MINUTE)
+        room_close(room=room, reason=ClosedReason.FORCED, now=start + 2 * MINUTE)
+        room_close(room=room, now=start + 3 * MINUTE)
+        assert heard == []  # nothing is heard before the transaction commits
+
+    recording = room.recordings.get()
+    opened = RoomOpened(room_id=room.pk, lesson_id=room.lesson_id, at=start)
+    assert _of(heard, RoomOpened) == [opened]
+    assert _of(heard, RoomClosed) == [
+        RoomClosed(
+            room_id=room.pk,
+            lesson_id=room.lesson_id,
+            at=start + 2 * MINUTE,
+            reason=ClosedReason.FORCED,
+        )
+    ]
+    assert _of(heard, RecordingStateChanged) == [
+        RecordingStateChanged(
+            recording_id=recording.pk,
+            room_id=room.pk,
+            previous="",
+            status=RecordingStatus.IN_PROGRESS,
+            at=start,
+        ),
+        RecordingStateChanged(
+            recording_id=recording.pk,
+            room_id=room.pk,
+            previous=RecordingStatus.IN_PROGRESS,
+            status=RecordingStatus.PENDING,
+            at=start + 2 * MINUTE,
+        ),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_ticks_bulk_transitions_are_heard_once_per_room(
+    heard, django_capture_on_commit_callbacks, settings
+):
+    settings.MAINTAIN_BATCH_SIZE = 4  # several batches
+    start = timezone.now() + timedelta(days=3)
+    rooms = [make_room(make_lesson(start=start)) for _ in range(10)]
+    ids = sorted(room.pk for room in rooms)
+    end = rooms[0].scheduled_end
+    with django_capture_on_commit_callbacks(execute=True):
+        maintain_rooms(now=start)
+        maintain_rooms(now=start + MINUTE)
+        maintain_rooms(now=end + GRACE)
+        maintain_rooms(now=end + GRACE + MINUTE)
+
+    assert sorted(event.room_id for event in _of(heard, RoomOpened)) == ids
+    closed = _of(heard, RoomClosed)
+    assert sorted(event.room_id for event in closed) == ids
+    assert {(event.at, event.reason) for event in closed} == {(end + GRACE, ClosedReason.ENDED)}
+    moves = sorted((e.room_id, e.previous, e.status) for e in _of(heard, RecordingStateChanged))
+    assert moves == sorted(
+        [(pk, "", RecordingStatus.IN_PROGRESS) for pk in ids]
+        + [(pk, RecordingStatus.IN_PROGRESS, RecordingStatus.PENDING) for pk in ids]
     )
 
-    room_close(room=room, now=lesson.scheduled_end)
-    before = (room.scheduled_start, room.scheduled_end)
-    lesson.scheduled_start += timedelta(days=1)
-    lesson.scheduled_end += timedelta(days=1)
-    lesson.save()
-    room.refresh_from_db()
-    assert (room.scheduled_start, room.scheduled_end) == before
-    assert room.status == RoomStatus.CLOSED
-
 
 @pytest.mark.django_db
-def test_moving_a_running_lesson_to_another_day_puts_its_room_back_to_scheduled():
-    room = make_room(make_lesson(start=datetime.now(UTC) - timedelta(minutes=5)))
-    room_open(room=room, now=room.scheduled_start)
-    lesson = room.lesson
-    lesson.scheduled_start += timedelta(days=1)
-    lesson.scheduled_end += timedelta(days=1)
-    lesson.save()
-    room.refresh_from_db()
-    assert (room.status, room.started_at) == (RoomStatus.SCHEDULED, None)
-    assert room.scheduled_start == lesson.scheduled_start
-    assert room.recordings.get().status == RecordingStatus.PENDING
-
-
-@pytest.mark.django_db
-def test_uncancelling_before_the_window_ends_schedules_the_room_again():
+def test_nothing_is_heard_of_a_transition_that_was_rolled_back(
+    heard, django_capture_on_commit_callbacks
+):
     room = make_room()
-    lesson = room.lesson
-    lesson.is_cancelled = True
-    lesson.save()
-    lesson.is_cancelled = False
-    lesson.save()
+    others = [make_room(make_lesson(start=room.scheduled_start)) for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            room_open(room=room, now=room.scheduled_start)
+            maintain_rooms(now=room.scheduled_start)
+            rooms_close(ids=[other.pk for other in others], now=room.scheduled_end, reason="ended")
+            raise RuntimeError("the request failed after the transitions")
+
+    assert callbacks == [] and heard == []
     room.refresh_from_db()
-    assert room.status == RoomStatus.SCHEDULED and room.closed_reason == ""
+    assert room.status == RoomStatus.SCHEDULED and not room.recordings.exists()
 
 
 @pytest.mark.django_db
-def test_a_lesson_with_a_ready_recording_cannot_be_deleted():
-    room = make_room()
-    make_recording(room, status=RecordingStatus.READY, file_url="https://x.test/a.mp4")
-    with pytest.raises(ValidationError, match="finished recording"):
-        lesson_delete(lesson=room.lesson)
-    assert Lesson.objects.filter(pk=room.lesson_id).exists()
+def test_the_bulk_transition_is_one_update_per_batch_not_one_per_room():
+    start = timezone.now() + timedelta(days=3)
+    rooms = [make_room(make_lesson(start=start)) for _ in range(25)]
+    ids = [room.pk for room in rooms]
+
+    with CaptureQueriesContext(connection) as opening:
+        assert sorted(rooms_open(ids=ids, now=start)) == sorted(ids)
+    with CaptureQueriesContext(connection) as closing:
+        assert sorted(rooms_close(ids=ids, now=start + MINUTE, reason="forced")) == sorted(ids)
+
+    def room_updates(ctx):
+        return [q for q in ctx.captured_queries if q["sql"].startswith('UPDATE "webinars_room"')]
+
+    assert len(room_updates(opening)) == 1 and len(room_updates(closing)) == 1
+    assert len(opening.captured_queries) <= 4 and len(closing.captured_queries) <= 4
+    assert rooms_open(ids=ids, now=start) == []  # closed rooms do not open again
 
 
 @pytest.mark.django_db
-def test_deleting_a_lesson_takes_its_room_and_unfinished_recordings():
-    room = make_room()
-    make_recording(room, status=RecordingStatus.FAILED)
-    make_recording(room, status=RecordingStatus.PENDING)
-    lesson_delete(lesson=room.lesson)
-    assert not Lesson.objects.filter(pk=room.lesson_id).exists()
-    assert not Room.objects.filter(pk=room.pk).exists()
-    assert not Recording.objects.filter(room_id=room.pk).exists()
+def test_a_failing_subscriber_is_logged_and_the_others_still_hear(
+    heard, django_capture_on_commit_callbacks, caplog
+):
+    def broken(sender, event, **kwargs):
+        raise ValueError("subscriber bug")
 
+    room_opened.connect(broken, weak=False, dispatch_uid="test-broken")
+    try:
+        with caplog.at_level(logging.ERROR, logger="webinars.events"):
+            with django_capture_on_commit_callbacks(execute=True):
+                emit(RoomOpened(room_id=1, lesson_id=None, at=timezone.now()))
+    finally:
+        room_opened.disconnect(dispatch_uid="test-broken")
 
-# --- meetings -----------------------------------------------------------------------------
-
-
-def _meeting_page(title="Parents' evening", start=None, **fields) -> MeetingPage:
-    index = MeetingIndexPage.objects.first()
-    if index is None:
-        from wagtail.models import Site
-
-        index = MeetingIndexPage(title="Meetings", slug="meetings")
-        Site.objects.get(is_default_site=True).root_page.add_child(instance=index)
-    start = start or datetime(2030, 5, 1, 17, tzinfo=UTC)
-    page = MeetingPage(
-        title=title,
-        slug=title.lower().replace(" ", "-").replace("'", ""),
-        scheduled_start=start,
-        scheduled_end=start + timedelta(hours=1),
-        **fields,
-    )
-    index.add_child(instance=page)
-    return page
-
-
-@pytest.mark.django_db
-def test_publishing_a_meeting_page_makes_its_room_and_republishing_updates_it():
-    page = _meeting_page(is_open=True)
-    assert page.room_id is None
-    page.save_revision().publish()
-    page.refresh_from_db()
-    room = page.room
-    assert room.type == RoomType.MEETING and room.lesson_id is None
-    assert (room.title, room.is_open, room.scheduled_start) == (
-        "Parents' evening",
-        True,
-        page.scheduled_start,
-    )
-
-    page.title = "Parents' evening (moved)"
-    page.scheduled_start += timedelta(hours=2)
-    page.scheduled_end += timedelta(hours=2)
-    page.is_open = False
-    page.save_revision().publish()
-    page.refresh_from_db()
-    assert page.room_id == room.pk
-    room.refresh_from_db()
-    assert (room.title, room.is_open, room.scheduled_start) == (
-        "Parents' evening (moved)",
-        False,
-        page.scheduled_start,
-    )
-    assert Room.objects.filter(type=RoomType.MEETING).count() == 1
-
-
-@pytest.mark.django_db
-def test_publishing_a_revision_older_than_the_room_keeps_the_room():
-    page = _meeting_page()
-    old_revision = page.save_revision()
-    page.save_revision().publish()
-    page.refresh_from_db()
-    room_id = page.room_id
-    old_revision.publish()
-    page.refresh_from_db()
-    assert page.room_id == room_id
-    assert Room.objects.filter(type=RoomType.MEETING).count() == 1
-
-
-@pytest.mark.django_db
-def test_meeting_create_makes_the_index_page_a_published_page_and_its_room():
-    MeetingIndexPage.objects.all().delete()
-    host = make_user(is_staff=True)
-    start = datetime(2030, 5, 1, 17, tzinfo=UTC)
-    room = meeting_create(
-        host=host,
-        title="Общее собрание",
-        scheduled_start=start,
-        scheduled_end=start + timedelta(hours=1),
-        is_open=True,
-    )
-    page = MeetingPage.objects.get(room=room)
-    assert page.live and list(page.hosts.all()) == [host]
-    assert isinstance(page.get_parent().specific, MeetingIndexPage)
-    assert room.title == "Общее собрание" and room.type == RoomType.MEETING
-    assert room_ensure_for_meeting(page=page).pk == room.pk
-
-
-@pytest.mark.django_db
-def test_the_tick_makes_a_missing_meeting_room_inside_the_horizon():
-    start = datetime(2030, 5, 1, 17, tzinfo=UTC)
-    page = _meeting_page(start=start)
-    page.save_revision().publish()
-    page.refresh_from_db()
-    MeetingPage.objects.filter(pk=page.pk).update(room=None)
-    Room.objects.filter(pk=page.room_id).delete()
-
-    assert maintain_rooms(now=start - timedelta(hours=60)).created == []
-    result = maintain_rooms(now=start - timedelta(hours=47))
-    page.refresh_from_db()
-    assert result.created == [page.room_id]
-    assert maintain_rooms(now=start).opened == [page.room_id]
-
-
-@pytest.mark.django_db
-def test_a_meeting_page_with_a_ready_recording_cannot_be_deleted_and_others_close_their_room():
-    page = _meeting_page()
-    page.save_revision().publish()
-    page.refresh_from_db()
-    ready = make_recording(page.room, status=RecordingStatus.READY, file_url="https://x.test/a")
-    with pytest.raises(ValidationError, match="finished recording"):
-        meeting_page_delete_guard(page=page)
-    ready.delete()
-    meeting_page_delete_guard(page=page)
-    room = page.room
-    page.delete()
-    room.refresh_from_db()
-    assert (room.status, room.closed_reason) == (RoomStatus.CLOSED, ClosedReason.CANCELLED)
+    assert len(heard) == 1
+    assert "event subscriber failed event=RoomOpened" in caplog.text

@@ -1,4 +1,5 @@
-"""The scheduler tick (SPEC §3): rooms created, opened and closed on time, by one or many ticks."""
+"""The scheduler tick (docs/lifecycle.md): rooms created, opened and closed on time, by one or
+many ticks."""
 
 import threading
 from datetime import UTC, datetime, timedelta
@@ -115,6 +116,26 @@ def test_a_tick_with_nothing_due_costs_a_handful_of_queries(django_assert_max_nu
     with django_assert_max_num_queries(4):
         result = maintain_rooms(now=day + timedelta(days=3, hours=10, seconds=30))
     assert result.counts() == {"created": 0, "opened": 0, "closed": 0}
+
+
+@pytest.mark.django_db
+def test_a_busy_tick_opens_and_closes_in_one_update_per_batch(settings):
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MAINTAIN_BATCH_SIZE = 10
+    start = at("2026-11-10", "09:00")
+    rooms = [make_room(make_lesson(start=start)) for _ in range(30)]
+
+    def room_updates(now):
+        with CaptureQueriesContext(connection) as ctx:
+            result = maintain_rooms(now=now)
+        updates = [q for q in ctx.captured_queries if q["sql"].startswith('UPDATE "webinars_room"')]
+        return result, len(updates)
+
+    opened, open_updates = room_updates(start)
+    closed, close_updates = room_updates(rooms[0].scheduled_end + GRACE)
+    assert len(opened.opened) == len(closed.closed) == 30
+    assert (open_updates, close_updates) == (3, 3)
 
 
 def _simulate(lessons: dict[int, Lesson], first: datetime, last: datetime) -> dict:

@@ -84,7 +84,7 @@ def test_feed_page_shows_live_upcoming_and_recordings_linking_to_join_pages(clie
     assert [r.lesson.title for r in listing.upcoming] == ["Tomorrow's poetry"]
     assert [r.lesson.title for r in listing.recordings] == ["Recorded biology"]
     assert "Private chemistry" not in html
-    soon_room = Room.objects.get(lesson=soon)  # created by the page so it can be linked
+    soon_room = Room.objects.get(lesson=soon)  # made when the open lesson was saved
     assert f'href="/join/{soon_room.public_slug}/"' in html
     assert f'href="/join/{past_room.public_slug}/"' in html
     assert "Europe/Amsterdam" in html
@@ -119,7 +119,7 @@ def test_feed_page_query_count_does_not_grow_with_lessons(client, feed_page, set
     settings.OPEN_LESSONS_CACHE_SECONDS = 0  # count the database path, not the cached lists
 
     def count_queries():
-        client.get("/open-lessons/")  # first call creates missing rooms
+        client.get("/open-lessons/")  # the first call fills the caches
         with CaptureQueriesContext(connection) as ctx:
             assert client.get("/open-lessons/").status_code == 200
         return len(ctx.captured_queries)

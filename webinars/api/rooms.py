@@ -25,15 +25,11 @@ from rest_framework.views import APIView
 from webinars import roles
 from webinars.api.serializers import RoomSerializer, ZonedDateTimeField, requested_zone
 from webinars.choices import ClosedReason
+from webinars.lifecycle import room_window
 from webinars.models import MAX_LESSON_DURATION, Lesson, Room
 from webinars.selectors.viewer import viewer_facts_for
-from webinars.services.rooms import (
-    lesson_room_window,
-    meeting_create,
-    room_close,
-    room_ensure_for_lesson,
-    room_window_contains,
-)
+from webinars.services.meetings import meeting_create
+from webinars.services.rooms import room_close, room_ensure_for_lesson
 
 
 def _room_or_404(pk: int) -> Room:
@@ -71,11 +67,9 @@ class RoomByLessonApi(APIView):
                     {"detail": "The lesson is cancelled; it has no room."},
                     status=status.HTTP_410_GONE,
                 )
-            in_window = room_window_contains(
-                start=lesson.scheduled_start, end=lesson.scheduled_end, now=timezone.now()
-            )
+            opens_at, closes_at = room_window(lesson.scheduled_start, lesson.scheduled_end)
+            in_window = opens_at <= timezone.now() < closes_at
             if not in_window and not _truthy(request.query_params.get("force")):
-                opens_at = lesson_room_window(lesson=lesson)[0]
                 return Response(
                     {
                         "detail": "The room is created when its window opens; "

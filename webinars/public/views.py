@@ -33,6 +33,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.throttling import SimpleRateThrottle
 
 from webinars.choices import ClosedReason, JoinRole, RoomStatus
+from webinars.lifecycle import room_window
 from webinars.models import CalendarToken, Lesson, Recording, Room, Subject
 from webinars.recordings import recording_playback_url, recording_public_url
 from webinars.selectors.public_rooms import (
@@ -127,19 +128,29 @@ class Phase:
 
 
 def room_phase(*, room: Room, now: datetime | None = None) -> Phase:
-    now = now or timezone.now()
     cancelled = room.closed_reason == ClosedReason.CANCELLED or (
         room.lesson_id is not None and room.lesson.is_cancelled
     )
+    return _phase(
+        start=room.scheduled_start,
+        end=room.scheduled_end,
+        status=room.status,
+        cancelled=cancelled,
+        now=now or timezone.now(),
+    )
+
+
+def _phase(*, start: datetime, end: datetime, status: str, cancelled: bool, now) -> Phase:
     if cancelled:
         return Phase("cancelled")
-    if room.status == RoomStatus.CLOSED or now >= room.window_end:
+    opens, closes = room_window(start, end)
+    if status == RoomStatus.CLOSED or now >= closes:
         return Phase("ended")
-    if room.status == RoomStatus.OPEN or now >= room.scheduled_start:
+    if status == RoomStatus.OPEN or now >= start:
         return Phase("live")
-    if now >= room.window_start:
+    if now >= opens:
         return Phase("soon")
-    return Phase("upcoming", opens_at=room.window_start)
+    return Phase("upcoming", opens_at=opens)
 
 
 def _school_zone() -> ZoneInfo:
@@ -436,9 +447,13 @@ def _has_room(lesson: Lesson) -> bool:
 
 def _lesson_phase(lesson: Lesson, now: datetime) -> Phase:
     """A lesson whose room the scheduler has not created yet: same rules as a room's."""
-    room = Room(scheduled_start=lesson.scheduled_start, scheduled_end=lesson.scheduled_end)
-    room.lesson = lesson
-    return room_phase(room=room, now=now)
+    return _phase(
+        start=lesson.scheduled_start,
+        end=lesson.scheduled_end,
+        status=RoomStatus.SCHEDULED,
+        cancelled=lesson.is_cancelled,
+        now=now,
+    )
 
 
 def _calendar_url(request: HttpRequest) -> str | None:
@@ -462,9 +477,9 @@ def my_join(request: HttpRequest, lesson_id: int) -> HttpResponse:
     lesson = get_object_or_404(Lesson.objects.select_related("subject"), pk=lesson_id)
     room = Room.objects.filter(lesson=lesson).first()
     if room is None:
-        draft = Room(scheduled_start=lesson.scheduled_start, scheduled_end=lesson.scheduled_end)
-        if timezone.now() < draft.window_start:
-            early = _Refusal(409, opens_at=draft.window_start)
+        opens_at, _closes_at = room_window(lesson.scheduled_start, lesson.scheduled_end)
+        if timezone.now() < opens_at:
+            early = _Refusal(409, opens_at=opens_at)
             messages.error(request, f"{lesson.title}: {refusal_message(early)}")
             return redirect("webinars:my")
         room, _created = room_ensure_for_lesson(lesson=lesson)

@@ -10,18 +10,19 @@ from django.utils import timezone
 
 from webinars.choices import RecordingStatus, RoomStatus, RoomType
 from webinars.models import Lesson, Recording, Room, Subject
-from webinars.services.rooms import lessons_rooms_ensure
 
 # --- Open-lessons feed and listings (SPEC §6, §7 open-lessons) -----------------------------
 
 
 def _open_lessons_in_window(*, now: datetime, hours: float, since_hours: float, show_all: bool):
-    """Open, not cancelled lessons overlapping ``[now − since_hours, now + hours]``.
+    """Open, not cancelled lessons with a room, overlapping ``[now − since_hours, now + hours]``.
 
     Overlap rather than "starts inside" so a lesson that began an hour ago and is live now stays
-    in the feed; ``show_all`` drops the window (seed §3.3 ``all=1``).
+    in the feed; ``show_all`` drops the window (seed §3.3 ``all=1``). Lessons without a room are
+    left out: reads never create one (open lessons get theirs when saved or when they enter the
+    horizon, see docs/lifecycle.md).
     """
-    lessons = Lesson.objects.filter(is_open=True, is_cancelled=False)
+    lessons = Lesson.objects.filter(is_open=True, is_cancelled=False, room__isnull=False)
     if not show_all:
         lessons = lessons.filter(
             scheduled_end__gte=now - timedelta(hours=since_hours),
@@ -39,15 +40,14 @@ def open_lessons_feed(
 ) -> list[Room]:
     """Rooms of the open lessons in the window (seed §3.3), lesson/subject/teacher joined.
 
-    At most three queries whatever the data size: the lessons, and when some rooms are
-    missing, one insert and one read.
+    One query whatever the data size, and no writes.
     """
     now = now or timezone.now()
     hours = settings.OPEN_LESSONS_HORIZON_HOURS if hours is None else hours
     lessons = list(
         _open_lessons_in_window(now=now, hours=hours, since_hours=since_hours, show_all=show_all)
     )
-    return lessons_rooms_ensure(lessons=lessons)
+    return [lesson.room for lesson in lessons]
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def open_lessons_listing(
         recorded = recorded.filter(scheduled_start__gte=day_start, scheduled_start__lt=day_end)
     current = list(lessons[: lessons_limit + 1])
     more = len(current) > lessons_limit
-    rooms = lessons_rooms_ensure(lessons=current[:lessons_limit])
+    rooms = [lesson.room for lesson in current[:lessons_limit]]
     live, upcoming = [], []
     for room in rooms:
         is_live = room.status == RoomStatus.OPEN or (

@@ -1,53 +1,37 @@
-"""Writes on rooms: a lesson's one room, opening and closing it, lesson edits (SPEC §3).
+"""Writes on rooms: a lesson's one room, and the transitions to OPEN and to CLOSED.
 
-The scheduler tick that drives these on time lives in ``webinars.services.tick``.
+Every room opens through :func:`rooms_open` and closes through :func:`rooms_close`, whether one
+room at a time (:func:`room_open`, :func:`room_close`) or the scheduler tick's batches
+(``webinars.services.tick``), so each transition moves its recordings the same way and emits
+its domain events (``webinars.events``). The rules are in docs/lifecycle.md.
 """
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.text import slugify
-from django.utils.translation import gettext as _
 
 from webinars.choices import ClosedReason, RecordingStatus, RoomStatus, RoomType
+from webinars.events import RecordingStateChanged, RoomClosed, RoomOpened, emit
+from webinars.lifecycle import open_lessons_horizon, room_grace, room_lead
 from webinars.models import (
+    MAX_LESSON_DURATION,
     Lesson,
     Recording,
     Room,
-    random_token,
 )
 from webinars.providers import provider_for_env
 
 logger = logging.getLogger("webinars.rooms")
 
 
-def room_lead() -> timedelta:
-    return timedelta(minutes=settings.ROOM_OPEN_LEAD_MIN)
-
-
-def room_grace() -> timedelta:
-    return timedelta(minutes=settings.ROOM_CLOSE_GRACE_MIN)
-
-
-def open_room_horizon() -> timedelta:
-    return timedelta(hours=settings.OPEN_LESSONS_HORIZON_HOURS)
-
-
-def room_window_contains(*, start: datetime, end: datetime, now: datetime) -> bool:
-    """Whether ``now`` lies in ``[start − lead, end + grace)``, the window a room lives in."""
-    return start - room_lead() <= now < end + room_grace()
-
-
-def lesson_room_window(*, lesson: Lesson) -> tuple[datetime, datetime]:
-    """``(opens, closes)``: when the lesson's room is created/joinable and when it closes."""
-    return lesson.scheduled_start - room_lead(), lesson.scheduled_end + room_grace()
-
-
-def _new_room(**fields) -> Room:
+def room_build(**fields) -> Room:
+    """An unsaved room on the configured video platform, with fresh random names."""
     provider = provider_for_env(settings.JITSI_ENV)
     room = Room(jitsi_env=provider.env, jitsi_domain=provider.default_domain(), **fields)
     room.join_url = provider.room_url(room=room)
@@ -56,7 +40,7 @@ def _new_room(**fields) -> Room:
 
 def lesson_room_build(lesson: Lesson) -> Room:
     """An unsaved room for ``lesson``, with a fresh random Jitsi name and public slug."""
-    return _new_room(
+    return room_build(
         type=RoomType.LESSON,
         lesson=lesson,
         is_open=lesson.is_open,
@@ -65,42 +49,77 @@ def lesson_room_build(lesson: Lesson) -> Room:
     )
 
 
-def lessons_rooms_ensure(*, lessons: list[Lesson]) -> list[Room]:
-    """The rooms of ``lessons`` in order, creating the missing ones in one bulk insert.
+def lessons_due_for_room(*, now: datetime) -> QuerySet[Lesson]:
+    """Lessons that should have a room at ``now`` and have none: their window has begun, or
+    they are open and start within the horizon. Cancelled lessons never get one.
 
-    The open-lessons feed hands out public links up to 48 h ahead (SPEC §3 "Create"), so every
-    listed open lesson needs its room. One ``bulk_create(ignore_conflicts=True)`` plus one read
-    keeps the query count flat however many rooms are missing, and a concurrent creator
-    (scheduler, API) simply wins the unique lesson column; we then read its row.
+    The range on ``scheduled_start`` is bounded on both sides (a lesson lasts ≤ 12 h), so the
+    query walks only the index entries of lessons that could be due.
     """
-    missing = [lesson for lesson in lessons if not _has_room(lesson)]
-    if missing:
-        Room.objects.bulk_create(
-            [lesson_room_build(lesson) for lesson in missing], ignore_conflicts=True
+    lead, grace = room_lead(), room_grace()
+    in_window = Q(
+        scheduled_start__gt=now - grace - MAX_LESSON_DURATION,
+        scheduled_start__lte=now + lead,
+        scheduled_end__gt=now - grace,
+    )
+    open_ahead = Q(
+        is_open=True, scheduled_start__gt=now, scheduled_start__lte=now + open_lessons_horizon()
+    )
+    return Lesson.objects.filter(in_window | open_ahead, is_cancelled=False, room__isnull=True)
+
+
+def lesson_rooms_create_due(
+    *, now: datetime, batch: int, lesson_ids: Sequence[int] | None = None
+) -> list[int]:
+    """Rooms for every due lesson (of ``lesson_ids``, when given), ``batch`` per bulk insert.
+
+    A room made meanwhile by a request or another tick wins the unique lesson column
+    (``ON CONFLICT DO NOTHING``) and ours is dropped silently, so concurrent callers are safe.
+    Returns the ids of the rooms this call made.
+    """
+    due = lessons_due_for_room(now=now)
+    if lesson_ids is not None:
+        due = due.filter(pk__in=lesson_ids)
+    created: list[int] = []
+    while True:
+        found = list(
+            due.order_by().only("id", "is_open", "scheduled_start", "scheduled_end")[:batch]
         )
-        by_lesson = {
-            room.lesson_id: room
-            for room in Room.objects.filter(lesson_id__in=[lesson.pk for lesson in missing])
-        }
-        for lesson in missing:
-            lesson.room = by_lesson[lesson.pk]
-            lesson.room.lesson = lesson
-        logger.info("feed created rooms count=%s", len(missing))
-    return [lesson.room for lesson in lessons]
+        if not found:
+            return created
+        rooms = [lesson_room_build(lesson) for lesson in found]
+        Room.objects.bulk_create(rooms, ignore_conflicts=True)
+        ours = list(
+            Room.objects.filter(
+                lesson_id__in=[lesson.pk for lesson in found],
+                jitsi_room__in=[room.jitsi_room for room in rooms],
+            ).values_list("id", "lesson_id")
+        )
+        for room_id, lesson_id in ours:
+            logger.info("room created room=%s lesson=%s", room_id, lesson_id)
+            created.append(room_id)
+        if len(found) < batch or not ours:  # no progress: leave the rest to the next tick
+            return created
 
 
-def _has_room(lesson: Lesson) -> bool:
-    try:
-        return lesson.room is not None
-    except Room.DoesNotExist:
-        return False
+def open_lesson_room_ensure(*, lesson: Lesson, now: datetime | None = None) -> list[int]:
+    """Give an open lesson saved inside the horizon its room (and public link) straight away.
+
+    The tick would make it within a minute; doing it on save means a teacher who has just
+    published an open lesson can share its link at once. Reads never create rooms.
+    """
+    if not lesson.is_open or lesson.is_cancelled:
+        return []
+    now = now or timezone.now()
+    return lesson_rooms_create_due(now=now, batch=1, lesson_ids=[lesson.pk])
 
 
 def room_ensure_for_lesson(*, lesson: Lesson) -> tuple[Room, bool]:
     """The lesson's room, created if missing; returns ``(room, created)``.
 
-    Safe under concurrent callers (API, scheduler, feed): the one-to-one column is unique,
-    so a losing insert raises IntegrityError inside its savepoint and we read the winner's row.
+    Safe under concurrent callers (API, scheduler, a lesson's save): the one-to-one column is
+    unique, so a losing insert raises IntegrityError inside its savepoint and we read the
+    winner's row.
     """
     existing = Room.objects.filter(lesson_id=lesson.pk).first()
     if existing is not None:
@@ -115,112 +134,117 @@ def room_ensure_for_lesson(*, lesson: Lesson) -> tuple[Room, bool]:
     return room, True
 
 
-def room_ensure_for_meeting(*, page) -> Room:
-    """The MeetingPage's MEETING room, created on first publish and kept in step afterwards.
+# --- Transitions ---------------------------------------------------------------------------
 
-    Title, openness and schedule follow the page while the room is not CLOSED; a closed
-    meeting's room keeps its history. The page row is updated with ``.update()`` so that the
-    call is safe from inside Wagtail's ``page_published`` signal (no new revision, no recursion).
+
+class RoomRef(NamedTuple):
+    """A room row the caller holds locked: its id and its lesson's (None for a meeting)."""
+
+    id: int
+    lesson_id: int | None
+
+
+def _lock(ids: Sequence[int], statuses: Sequence[str]) -> list[RoomRef]:
+    """Lock the rows of ``ids`` still in ``statuses`` (waiting for other writers, in id order)."""
+    rows = (
+        Room.objects.select_for_update()
+        .filter(id__in=ids, status__in=statuses)
+        .order_by("id")
+        .values_list("id", "lesson_id")
+    )
+    return [RoomRef(*row) for row in rows]
+
+
+def rooms_open(
+    *, rooms: Sequence[RoomRef] | None = None, ids: Sequence[int] = (), now: datetime
+) -> list[int]:
+    """SCHEDULED → OPEN; each room's latest recording goes IN_PROGRESS. Returns the opened ids.
+
+    The one way a room opens, for one room or a batch of a thousand: one UPDATE for all, one
+    ``RoomOpened`` per room once committed. ``ids`` are locked here and those no longer
+    SCHEDULED are left alone, so opening twice changes nothing; ``rooms`` are rows the caller
+    already locked and saw SCHEDULED (the tick's batch), which spares a second read.
     """
-    from webinars.pages import MeetingPage
-
-    with transaction.atomic():
-        locked = MeetingPage.objects.select_for_update().only("pk", "room").get(pk=page.pk)
-        room_id = page.room_id or locked.room_id
-        room = Room.objects.filter(pk=room_id).first() if room_id else None
-        if room is None:
-            room = _new_room(
-                type=RoomType.MEETING,
-                title=page.title[:200],
-                is_open=page.is_open,
-                scheduled_start=page.scheduled_start,
-                scheduled_end=page.scheduled_end,
-            )
-            room.full_clean()
-            room.save()
-            logger.info("room created room=%s meeting_page=%s", room.pk, page.pk)
-        elif room.status != RoomStatus.CLOSED:
-            changed = {
-                "title": page.title[:200],
-                "is_open": page.is_open,
-                "scheduled_start": page.scheduled_start,
-                "scheduled_end": page.scheduled_end,
-            }
-            changed = {k: v for k, v in changed.items() if getattr(room, k) != v}
-            if changed:
-                for name, value in changed.items():
-                    setattr(room, name, value)
-                room.save(update_fields=[*changed, "updated_at"])
-                logger.info(
-                    "room updated room=%s meeting_page=%s fields=%s",
-                    room.pk,
-                    page.pk,
-                    ",".join(sorted(changed)),
-                )
-        if locked.room_id != room.pk:
-            MeetingPage.objects.filter(pk=page.pk).update(room=room)
-        page.room = room
-    return room
-
-
-def _meeting_index():
-    """The MeetingIndexPage, made under the site's root HomePage the first time it is needed."""
-    from wagtail.models import Site
-
-    from webinars.pages import MeetingIndexPage
-
-    index = MeetingIndexPage.objects.first()
-    if index is not None:
-        return index
-    site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
-    if site is None:
-        raise ValidationError(_("The site has no root page to put meetings under."))
-    index = MeetingIndexPage(title=_("Meetings"), slug="meetings")
-    site.root_page.specific.add_child(instance=index)
-    index.save_revision().publish()
-    logger.info("meeting index created page=%s", index.pk)
-    return index
-
-
-def meeting_create(
-    *,
-    host,
-    title: str,
-    scheduled_start: datetime,
-    scheduled_end: datetime,
-    is_open: bool = True,
-) -> Room:
-    """A published MeetingPage hosted by ``host``, and its room (made by the publish signal).
-
-    Going through a real page keeps API-made meetings editable in the Wagtail admin like any
-    other, with a revision history and the same public page.
-    """
-    from webinars.pages import MeetingPage
-
-    base = slugify(title, allow_unicode=True)[:40] or "meeting"
-    with transaction.atomic():
-        index = _meeting_index()
-        page = MeetingPage(
-            title=title,
-            slug=f"{base}-{random_token(4)}",
-            scheduled_start=scheduled_start,
-            scheduled_end=scheduled_end,
-            is_open=is_open,
-            owner=host,
+    with transaction.atomic(savepoint=False):
+        if rooms is None:
+            rooms = _lock(ids, [RoomStatus.SCHEDULED])
+        room_ids = [room.id for room in rooms]
+        if not room_ids:
+            return []
+        Room.objects.filter(id__in=room_ids).update(
+            status=RoomStatus.OPEN, started_at=now, updated_at=now
         )
-        page.hosts = [host]
-        index.add_child(instance=page)
-        # The API already decided the caller may create meetings (staff), not Wagtail roles.
-        page.save_revision(user=host).publish(user=host, skip_permission_checks=True)
-        room = room_ensure_for_meeting(page=page)
-    logger.info("meeting created page=%s room=%s host=%s", page.pk, room.pk, host.pk)
+        recordings_start(room_ids=room_ids, now=now)
+        emit(*(RoomOpened(room_id=room.id, lesson_id=room.lesson_id, at=now) for room in rooms))
+    for room in rooms:
+        logger.info("room opened room=%s lesson=%s", room.id, room.lesson_id)
+    return room_ids
+
+
+def rooms_close(
+    *,
+    rooms: Sequence[RoomRef] | None = None,
+    ids: Sequence[int] = (),
+    now: datetime,
+    reason: str,
+) -> list[int]:
+    """→ CLOSED for ``reason``; IN_PROGRESS recordings wait for their file. Returns the ids.
+
+    The one way a room closes (see :func:`rooms_open` for ``rooms`` and ``ids``): a CLOSED
+    room keeps its original time and reason; one ``RoomClosed`` per room once committed.
+    """
+    with transaction.atomic(savepoint=False):
+        if rooms is None:
+            rooms = _lock(ids, [RoomStatus.SCHEDULED, RoomStatus.OPEN])
+        room_ids = [room.id for room in rooms]
+        if not room_ids:
+            return []
+        Room.objects.filter(id__in=room_ids).update(
+            status=RoomStatus.CLOSED, ended_at=now, closed_reason=reason, updated_at=now
+        )
+        recordings_stop(room_ids=room_ids, now=now)
+        emit(
+            *(
+                RoomClosed(room_id=room.id, lesson_id=room.lesson_id, at=now, reason=reason)
+                for room in rooms
+            )
+        )
+    for room in rooms:
+        logger.info("room closed room=%s lesson=%s reason=%s", room.id, room.lesson_id, reason)
+    return room_ids
+
+
+_STATE_FIELDS = ["status", "started_at", "ended_at", "closed_reason", "updated_at"]
+
+
+def room_open(*, room: Room, now: datetime | None = None) -> Room:
+    """Open one room now (an OPEN or CLOSED room stays as it is); ``room`` is brought up to date."""
+    now = now or timezone.now()
+    if rooms_open(ids=[room.pk], now=now):
+        room.status, room.started_at, room.updated_at = RoomStatus.OPEN, now, now
+    else:
+        room.refresh_from_db(fields=_STATE_FIELDS)
     return room
 
 
-def recordings_start(room_ids: list[int], now: datetime) -> None:
+def room_close(
+    *, room: Room, reason: str = ClosedReason.ENDED, now: datetime | None = None
+) -> Room:
+    """Close one room now; closing a CLOSED room keeps its original time and reason."""
+    now = now or timezone.now()
+    if rooms_close(ids=[room.pk], now=now, reason=reason):
+        room.status, room.ended_at, room.closed_reason = RoomStatus.CLOSED, now, reason
+        room.updated_at = now
+    else:
+        room.refresh_from_db(fields=_STATE_FIELDS)
+    return room
+
+
+def recordings_start(*, room_ids: Sequence[int], now: datetime) -> None:
     """The latest recording of each opened room goes IN_PROGRESS (a new row when none is open).
 
-    Bulk over many rooms: one read of their recordings, one insert, one update.
+    Part of opening a room. Bulk over many rooms: one read of their recordings, one insert,
+    one update; one ``RecordingStateChanged`` per recording moved.
     """
     latest: dict[int, tuple[int, str, str]] = {}
     rows = (
@@ -238,164 +262,48 @@ def recordings_start(room_ids: list[int], now: datetime) -> None:
                 Recording(room_id=room_id, status=RecordingStatus.IN_PROGRESS, started_at=now)
             )
         elif rec[1] == RecordingStatus.PENDING and not rec[2]:
-            resumed.append(rec[0])
+            resumed.append((rec[0], room_id))
     if new_rows:
         Recording.objects.bulk_create(new_rows)
     if resumed:
-        Recording.objects.filter(id__in=resumed).update(
+        resumed_ids = [rec_id for rec_id, _room_id in resumed]
+        Recording.objects.filter(id__in=resumed_ids).update(
             status=RecordingStatus.IN_PROGRESS, updated_at=now
         )
-        Recording.objects.filter(id__in=resumed, started_at__isnull=True).update(started_at=now)
+        Recording.objects.filter(id__in=resumed_ids, started_at__isnull=True).update(started_at=now)
+    moved = [(rec.pk, rec.room_id, "") for rec in new_rows]
+    moved += [(rec_id, room_id, RecordingStatus.PENDING) for rec_id, room_id in resumed]
+    _recordings_moved(moved, status=RecordingStatus.IN_PROGRESS, now=now)
 
 
-def recordings_stop(room_ids: list[int], now: datetime) -> None:
-    """IN_PROGRESS recordings of closed rooms wait for their file (PENDING)."""
-    Recording.objects.filter(room_id__in=room_ids, status=RecordingStatus.IN_PROGRESS).update(
-        status=RecordingStatus.PENDING, ended_at=now, updated_at=now
+def recordings_stop(*, room_ids: Sequence[int], now: datetime) -> None:
+    """IN_PROGRESS recordings of closed rooms wait for their file (PENDING).
+
+    The rows are locked while they change, so a webhook marking one READY at the same moment
+    is not overwritten.
+    """
+    with transaction.atomic(savepoint=False):
+        rows = list(
+            Recording.objects.select_for_update()
+            .filter(room_id__in=room_ids, status=RecordingStatus.IN_PROGRESS)
+            .order_by("id")
+            .values_list("id", "room_id")
+        )
+        if not rows:
+            return
+        Recording.objects.filter(id__in=[rec_id for rec_id, _room_id in rows]).update(
+            status=RecordingStatus.PENDING, ended_at=now, updated_at=now
+        )
+    moved = [(rec_id, room_id, RecordingStatus.IN_PROGRESS) for rec_id, room_id in rows]
+    _recordings_moved(moved, status=RecordingStatus.PENDING, now=now)
+
+
+def _recordings_moved(moved: list[tuple[int, int, str]], *, status: str, now: datetime) -> None:
+    emit(
+        *(
+            RecordingStateChanged(
+                recording_id=rec_id, room_id=room_id, previous=previous, status=status, at=now
+            )
+            for rec_id, room_id, previous in moved
+        )
     )
-
-
-def room_open(*, room: Room, now: datetime | None = None) -> Room:
-    """SCHEDULED → OPEN; the room's latest recording goes IN_PROGRESS.
-
-    The row is locked first, so a concurrent tick or request cannot open it twice; opening an
-    OPEN or CLOSED room changes nothing.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        current = Room.objects.select_for_update().get(pk=room.pk)
-        if current.status != RoomStatus.SCHEDULED:
-            _refresh(room, current)
-            return room
-        room.status = RoomStatus.OPEN
-        room.started_at = now
-        room.save(update_fields=["status", "started_at", "updated_at"])
-        recordings_start([room.pk], now)
-    logger.info("room opened room=%s lesson=%s", room.pk, room.lesson_id)
-    return room
-
-
-def room_close(
-    *, room: Room, reason: str = ClosedReason.ENDED, now: datetime | None = None
-) -> Room:
-    """→ CLOSED; an IN_PROGRESS recording becomes PENDING (waiting for the file).
-
-    Idempotent: closing a CLOSED room keeps its original time and reason.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        current = Room.objects.select_for_update().get(pk=room.pk)
-        if current.status == RoomStatus.CLOSED:
-            _refresh(room, current)
-            return room
-        room.status = RoomStatus.CLOSED
-        room.ended_at = now
-        room.closed_reason = reason
-        room.save(update_fields=["status", "ended_at", "closed_reason", "updated_at"])
-        recordings_stop([room.pk], now)
-    logger.info("room closed room=%s lesson=%s reason=%s", room.pk, room.lesson_id, reason)
-    return room
-
-
-def _refresh(room: Room, current: Room) -> None:
-    for name in ("status", "started_at", "ended_at", "closed_reason", "updated_at"):
-        setattr(room, name, getattr(current, name))
-
-
-# --- Lesson edits -------------------------------------------------------------------------
-
-
-def room_follow_lesson(*, lesson: Lesson, now: datetime | None = None) -> Room | None:
-    """Keep the lesson's room in step after the lesson was saved (SPEC §2 rules).
-
-    Cancelled → the room closes with reason ``cancelled``. Rescheduled → an unclosed room moves
-    with it (back to SCHEDULED when its new start lies in the future). Un-cancelled while its
-    window has not passed → the room is SCHEDULED again. A room closed for any other reason keeps
-    its history.
-    """
-    now = now or timezone.now()
-    room = Room.objects.filter(lesson_id=lesson.pk).first()
-    if room is None:
-        return None
-    if lesson.is_cancelled:
-        if room.status != RoomStatus.CLOSED:
-            room_close(room=room, reason=ClosedReason.CANCELLED, now=now)
-        return room
-    with transaction.atomic():
-        room = Room.objects.select_for_update().get(pk=room.pk)
-        revivable = (
-            room.status == RoomStatus.CLOSED
-            and room.closed_reason == ClosedReason.CANCELLED
-            and now < lesson.scheduled_end + room_grace()
-        )
-        if room.status == RoomStatus.CLOSED and not revivable:
-            return room
-        fields = {
-            "scheduled_start": lesson.scheduled_start,
-            "scheduled_end": lesson.scheduled_end,
-            "is_open": lesson.is_open,
-        }
-        if revivable or (room.status == RoomStatus.OPEN and lesson.scheduled_start > now):
-            fields.update(
-                status=RoomStatus.SCHEDULED, started_at=None, ended_at=None, closed_reason=""
-            )
-        changed = {k: v for k, v in fields.items() if getattr(room, k) != v}
-        if not changed:
-            return room
-        for name, value in changed.items():
-            setattr(room, name, value)
-        room.save(update_fields=[*changed, "updated_at"])
-        if changed.get("status") == RoomStatus.SCHEDULED:
-            recordings_stop([room.pk], now)  # the lesson no longer runs now
-    logger.info(
-        "room rescheduled room=%s lesson=%s start=%s end=%s status=%s",
-        room.pk,
-        lesson.pk,
-        room.scheduled_start.isoformat(),
-        room.scheduled_end.isoformat(),
-        room.status,
-    )
-    return room
-
-
-def lesson_delete(*, lesson: Lesson) -> None:
-    """Delete a lesson with its room and unfinished recordings; refuse if a recording is READY.
-
-    Recordings are PROTECTed by the database: a READY file must never disappear because someone
-    tidied the timetable. Files of non-READY recordings are removed from storage too.
-    """
-    room = Room.objects.filter(lesson_id=lesson.pk).first()
-    if room is not None and room.recordings.filter(status=RecordingStatus.READY).exists():
-        raise ValidationError(
-            _(
-                "“%(lesson)s” cannot be deleted: its room has a finished recording. "
-                "Cancel the lesson instead, or delete the recording first."
-            )
-            % {"lesson": lesson.title}
-        )
-    with transaction.atomic():
-        if room is not None:
-            for recording in room.recordings.all():
-                if recording.file:
-                    recording.file.delete(save=False)
-                recording.delete()
-        lesson_id = lesson.pk
-        lesson.delete()
-    logger.info("lesson deleted lesson=%s room=%s", lesson_id, room.pk if room else None)
-
-
-def meeting_page_delete_guard(*, page) -> None:
-    """Refuse (ValidationError) to delete a MeetingPage whose room has a READY recording.
-
-    For Wagtail's ``before_delete_page`` hook: the room's recordings are PROTECTed, and a
-    finished recording of a public meeting must not vanish with an editor's tidy-up.
-    """
-    room_id = getattr(page, "room_id", None)
-    if room_id and Recording.objects.filter(room_id=room_id, status=RecordingStatus.READY).exists():
-        raise ValidationError(
-            _(
-                "“%(page)s” cannot be deleted: its room has a finished recording. "
-                "Unpublish the page instead, or delete the recording first."
-            )
-            % {"page": page.title}
-        )

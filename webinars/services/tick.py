@@ -1,4 +1,4 @@
-"""The scheduler tick (SPEC §3): create, open and close every room that is due.
+"""The scheduler tick: create, open and close every room that is due (docs/lifecycle.md).
 
 The tick (:func:`maintain_rooms`) is built so that several clusters and web workers may run it at
 once: creation relies on the database's unique lesson column (``ON CONFLICT DO NOTHING``), and
@@ -19,16 +19,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from webinars.choices import ClosedReason, RoomStatus
-from webinars.models import MAX_LESSON_DURATION, Heartbeat, Lesson, Room
-from webinars.services.rooms import (
-    lesson_room_build,
-    open_room_horizon,
-    recordings_start,
-    recordings_stop,
-    room_ensure_for_meeting,
-    room_grace,
-    room_lead,
-)
+from webinars.lifecycle import open_lessons_horizon, room_grace, room_lead
+from webinars.models import Heartbeat, Room
+from webinars.services.meetings import room_ensure_for_meeting
+from webinars.services.rooms import RoomRef, lesson_rooms_create_due, rooms_close, rooms_open
 
 logger = logging.getLogger("webinars.rooms")  # the same log stream as the rooms' own writes
 
@@ -73,45 +67,6 @@ class TickResult:
         )
 
 
-def _create_due_lesson_rooms(now: datetime, batch: int) -> list[int]:
-    """Rooms for lessons whose window has begun, and open lessons inside the horizon.
-
-    The range on ``scheduled_start`` is bounded on both sides (a lesson lasts ≤ 12 h), so the
-    query walks only the index entries of lessons that could be due.
-    """
-    lead, grace = room_lead(), room_grace()
-    in_window = Q(
-        scheduled_start__gt=now - grace - MAX_LESSON_DURATION,
-        scheduled_start__lte=now + lead,
-        scheduled_end__gt=now - grace,
-    )
-    open_ahead = Q(
-        is_open=True, scheduled_start__gt=now, scheduled_start__lte=now + open_room_horizon()
-    )
-    created: list[int] = []
-    while True:
-        lessons = list(
-            Lesson.objects.filter(in_window | open_ahead, is_cancelled=False, room__isnull=True)
-            .order_by()
-            .only("id", "is_open", "scheduled_start", "scheduled_end")[:batch]
-        )
-        if not lessons:
-            return created
-        rooms = [lesson_room_build(lesson) for lesson in lessons]
-        # A room made meanwhile by a request or another tick wins; ours is dropped silently.
-        Room.objects.bulk_create(rooms, ignore_conflicts=True)
-        ours = Room.objects.filter(
-            lesson_id__in=[lesson.pk for lesson in lessons],
-            jitsi_room__in=[room.jitsi_room for room in rooms],
-        ).values_list("id", "lesson_id")
-        ours = list(ours)
-        for room_id, lesson_id in ours:
-            logger.info("room created room=%s lesson=%s", room_id, lesson_id)
-            created.append(room_id)
-        if len(lessons) < batch or not ours:  # no progress: leave the rest to the next tick
-            return created
-
-
 def _create_due_meeting_rooms(now: datetime) -> list[int]:
     """A safety net: live MeetingPages inside their horizon whose room was never made."""
     from webinars.pages import MeetingPage
@@ -119,29 +74,9 @@ def _create_due_meeting_rooms(now: datetime) -> list[int]:
     pages = MeetingPage.objects.live().filter(
         room__isnull=True,
         scheduled_end__gt=now - room_grace(),
-        scheduled_start__lte=now + max(open_room_horizon(), room_lead()),
+        scheduled_start__lte=now + max(open_lessons_horizon(), room_lead()),
     )
     return [room_ensure_for_meeting(page=page).pk for page in pages]
-
-
-def _close_rows(rows: list[tuple], now: datetime, reason: str) -> list[int]:
-    ids = [row[0] for row in rows]
-    Room.objects.filter(id__in=ids).update(
-        status=RoomStatus.CLOSED, ended_at=now, closed_reason=reason, updated_at=now
-    )
-    recordings_stop(ids, now)
-    for room_id, lesson_id, *_rest in rows:
-        logger.info("room closed room=%s lesson=%s reason=%s", room_id, lesson_id, reason)
-    return ids
-
-
-def _open_rows(rows: list[tuple], now: datetime) -> list[int]:
-    ids = [row[0] for row in rows]
-    Room.objects.filter(id__in=ids).update(status=RoomStatus.OPEN, started_at=now, updated_at=now)
-    recordings_start(ids, now)
-    for room_id, lesson_id, *_rest in rows:
-        logger.info("room opened room=%s lesson=%s", room_id, lesson_id)
-    return ids
 
 
 def _transition_due_rooms(now: datetime, batch: int, result: TickResult) -> None:
@@ -166,15 +101,12 @@ def _transition_due_rooms(now: datetime, batch: int, result: TickResult) -> None
                     "id", "lesson_id", "lesson__is_cancelled", "scheduled_end"
                 )[:batch]
             )
-            cancelled = [row for row in rows if row[2]]
-            ended = [row for row in rows if not row[2] and row[3] <= close_before]
-            starting = [row for row in rows if not row[2] and row[3] > close_before]
-            if starting:
-                result.opened.extend(_open_rows(starting, now))
-            if cancelled:
-                result.closed.extend(_close_rows(cancelled, now, ClosedReason.CANCELLED))
-            if ended:
-                result.closed.extend(_close_rows(ended, now, ClosedReason.ENDED))
+            cancelled = [RoomRef(r[0], r[1]) for r in rows if r[2]]
+            ended = [RoomRef(r[0], r[1]) for r in rows if not r[2] and r[3] <= close_before]
+            starting = [RoomRef(r[0], r[1]) for r in rows if not r[2] and r[3] > close_before]
+            result.opened += rooms_open(rooms=starting, now=now)
+            result.closed += rooms_close(rooms=cancelled, now=now, reason=ClosedReason.CANCELLED)
+            result.closed += rooms_close(rooms=ended, now=now, reason=ClosedReason.ENDED)
         if len(rows) < batch:
             return
 
@@ -208,7 +140,8 @@ def maintain_rooms(*, now: datetime | None = None) -> TickResult:
     now = now or timezone.now()
     batch = max(1, settings.MAINTAIN_BATCH_SIZE)
     result = TickResult(now=now)
-    result.created = _create_due_lesson_rooms(now, batch) + _create_due_meeting_rooms(now)
+    result.created = lesson_rooms_create_due(now=now, batch=batch)
+    result.created += _create_due_meeting_rooms(now)
     _transition_due_rooms(now, batch, result)
     result.duration_ms = (time.perf_counter() - started) * 1000
     _beat(result)

@@ -1,8 +1,9 @@
-"""Editorial Wagtail pages: the open-lessons feed and public meetings (SPEC §2, §6)."""
+"""Editorial Wagtail pages: the open-lessons feed and public meetings (docs/public-pages.md)."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail import blocks
@@ -11,6 +12,11 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageBlock
 from wagtail.models import Page
 from wagtail.search import index
+
+from webinars.public import caching
+from webinars.public.forms import LessonFilterForm
+from webinars.public.join_block import join_block_context
+from webinars.selectors.open_lessons import open_lessons_listing, subjects_for_filters
 
 
 class OpenLessonsPage(Page):
@@ -32,34 +38,23 @@ class OpenLessonsPage(Page):
 
         A constant handful of queries whatever the timetable's size (see the selector). The
         lists are the same for every visitor, so the template caches them, and the rendered
-        filter form, for OPEN_LESSONS_CACHE_SECONDS per filter and language; ``listing`` is
-        lazy and the subjects are cached as long, so a cached page costs no query of ours at all
-        (only Wagtail's routing).
+        filter form, for OPEN_LESSONS_CACHE_SECONDS (keys from ``caching``); ``listing`` is
+        lazy and the subjects are cached as long, so a cached page costs no query of ours.
         """
-        from django.utils.functional import SimpleLazyObject
-
-        from webinars.public.views import LessonFilterForm
-        from webinars.selectors.open_lessons import open_lessons_listing, subjects_for_filters
-
         context = super().get_context(request, *args, **kwargs)
-        subjects = subjects_for_filters()
+        subjects = caching.filter_subjects(load=subjects_for_filters)
         form = LessonFilterForm(request.GET or None, subjects=subjects)
         form.is_valid()  # an invalid field is shown and ignored; the valid one still filters
         cleaned = getattr(form, "cleaned_data", {})
         subject, day = cleaned.get("subject"), cleaned.get("day")
+        subject_id = subject.pk if subject else None
         context.update(
             filter_form=form,
             listing=SimpleLazyObject(
-                lambda: open_lessons_listing(
-                    subject_id=subject.pk if subject else None, day=day, subjects=subjects
-                )
+                lambda: open_lessons_listing(subject_id=subject_id, day=day, subjects=subjects)
             ),
             filtered=bool(subject or day),
-            lists_cache_key=f"{subject.pk if subject else ''}:{day or ''}",
-            # The rendered form (choices, the visitor's raw values, their errors) depends on
-            # nothing else: the {% cache %} tag hashes these into its key.
-            filters_cache_key=(request.GET.get("subject", ""), request.GET.get("day", "")),
-            lists_cache_seconds=settings.OPEN_LESSONS_CACHE_SECONDS,
+            **caching.open_lessons_fragments(request=request, subject_id=subject_id, day=day),
         )
         return context
 
@@ -152,8 +147,6 @@ class MeetingPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         """The page's content plus the same join block as ``/join/<slug>/``."""
-        from webinars.public.views import join_block_context
-
         context = super().get_context(request, *args, **kwargs)
         room = self.room if self.room_id else None
         if room is not None and room.is_open:

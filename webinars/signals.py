@@ -5,10 +5,11 @@
 from django.apps import apps as _apps  # noqa: E402
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_save  # noqa: E402
 from django.dispatch import receiver  # noqa: E402
-from wagtail.signals import page_published, page_unpublished  # noqa: E402
+from wagtail.signals import page_published, page_unpublished, post_page_move  # noqa: E402
 
-from webinars.models import Lesson  # noqa: E402
-from webinars.pages import MeetingPage, OpenLessonsPage  # noqa: E402
+from webinars.models import Lesson, Room  # noqa: E402
+from webinars.pages import MeetingIndexPage, MeetingPage, OpenLessonsPage  # noqa: E402
+from webinars.public import caching  # noqa: E402
 
 
 @receiver(post_save, sender=Lesson, dispatch_uid="webinars.lesson_room_follows")
@@ -73,14 +74,26 @@ def meeting_page_deleted(sender, instance, **kwargs):
         room_close(room=room, reason=ClosedReason.CANCELLED)
 
 
-@receiver(page_published, dispatch_uid="webinars.open_lessons_page_changed")
-@receiver(page_unpublished, dispatch_uid="webinars.open_lessons_page_unpublished")
+# --- Public page caches (docs/public-pages.md): editors' changes show at once --------------
+
+
+@receiver(page_published, dispatch_uid="webinars.public_page_published")
+@receiver(page_unpublished, dispatch_uid="webinars.public_page_unpublished")
+@receiver(post_page_move, dispatch_uid="webinars.public_page_moved")
 @receiver(post_delete, sender=OpenLessonsPage, dispatch_uid="webinars.open_lessons_page_deleted")
-def open_lessons_page_changed(sender, instance, **kwargs):
-    """The fast /open-lessons/ route holds the page object: editors' changes show at once."""
-    if isinstance(instance, OpenLessonsPage):
-        from django.core.cache import cache
-
-        from webinars.public.views import OPEN_LESSONS_PAGE_CACHE_KEY
-
-        cache.delete(OPEN_LESSONS_PAGE_CACHE_KEY)
+@receiver(post_delete, sender=MeetingIndexPage, dispatch_uid="webinars.meeting_index_deleted")
+@receiver(post_delete, sender=MeetingPage, dispatch_uid="webinars.meeting_page_uncached")
+def public_page_changed(sender, instance, **kwargs):
+    """Drop what the public pages cached of the page (``sender`` is its specific class).
+    Registered after the receivers above, so a meeting's room is in step with its page
+    before its join page is read again."""
+    if not isinstance(sender, type):
+        return
+    if issubclass(sender, OpenLessonsPage):
+        caching.open_lessons_page_changed()
+    if issubclass(sender, (OpenLessonsPage, MeetingIndexPage)):
+        caching.site_pages_changed()
+    room_id = getattr(instance, "room_id", None) if issubclass(sender, MeetingPage) else None
+    if room_id:
+        slug = Room.objects.filter(pk=room_id).values_list("public_slug", flat=True).first()
+        caching.join_page_changed(slug=slug or "")

@@ -1,4 +1,4 @@
-"""Public HTML views (SPEC §6), included at "" before Wagtail's catch-all."""
+"""Public HTML views (docs/public-pages.md), included at "" before Wagtail's catch-all."""
 
 from django.urls import path
 

@@ -210,3 +210,33 @@ def test_an_english_browser_switches_the_site_to_russian(offline, live_server, f
 
     assert page.locator("html").get_attribute("lang") == "ru"
     assert page.get_by_role("heading", name="Идёт сейчас").is_visible()
+
+
+def test_guests_on_the_shared_cached_pages_each_join_with_their_own_token(
+    offline, live_server, feed_page, settings, browser
+):
+    settings.OPEN_LESSONS_CACHE_SECONDS = 30
+    settings.JOIN_PAGE_CACHE_SECONDS = 10
+    lesson = make_lesson(
+        start=timezone.now() + timedelta(minutes=5), is_open=True, title="Tides and moons"
+    )
+    other = browser.new_context(ignore_https_errors=True)
+    try:
+        guests = {"Ann": offline, "Bob": other.new_page()}
+        tokens = {}
+        for name, page in guests.items():  # Bob is served the pages cached for Ann
+            page.goto(f"{live_server.url}/open-lessons/")
+            page.get_by_role("link", name="Tides and moons").click()
+            tokens[name] = page.locator("input[name=csrfmiddlewaretoken]").first.input_value()
+        assert tokens["Ann"] != tokens["Bob"]
+
+        room = Room.objects.get(lesson=lesson)
+        for name, page in guests.items():
+            page.get_by_label("Your name").fill(name)
+            with page.expect_navigation(
+                url=re.compile(rf"^https://{re.escape(room.jitsi_domain)}/")
+            ):
+                page.get_by_role("button", name="Join as a guest").click()
+            assert claims_of(page.url)["context"]["user"]["name"] == name
+    finally:
+        other.close()

@@ -1,1 +1,1 @@
-"""The public site: pages for guests and signed-in people (views, forms, the join block)."""
+"""The public site (docs/public-pages.md): views, forms, the join block, page caching."""

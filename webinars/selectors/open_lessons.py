@@ -11,7 +11,7 @@ from django.utils import timezone
 from webinars.choices import RecordingStatus, RoomStatus, RoomType
 from webinars.models import Lesson, Recording, Room, Subject
 
-# --- Open-lessons feed and listings (SPEC §6, §7 open-lessons) -----------------------------
+# --- Open-lessons feed and listings (docs/public-pages.md) ---------------------------------
 
 
 def _open_lessons_in_window(*, now: datetime, hours: float, since_hours: float, show_all: bool):
@@ -117,21 +117,6 @@ def open_lessons_listing(
     )
 
 
-SUBJECTS_CACHE_KEY = "portal:open-lessons:subjects"
-
-
 def subjects_for_filters() -> list[Subject]:
-    """Every subject, for the open-lessons page's filter (cached OPEN_LESSONS_CACHE_SECONDS).
-
-    The page's lists are already cached that long, so a subject added in the admin shows up
-    in the filter on the same schedule as its lessons do; 0 turns the cache off.
-    """
-    from django.core.cache import cache
-
-    seconds = settings.OPEN_LESSONS_CACHE_SECONDS
-    subjects = cache.get(SUBJECTS_CACHE_KEY) if seconds else None
-    if subjects is None:
-        subjects = list(Subject.objects.all())
-        if seconds:
-            cache.set(SUBJECTS_CACHE_KEY, subjects, seconds)
-    return subjects
+    """Every subject, for the open-lessons page's filter (cached by ``webinars.public.caching``)."""
+    return list(Subject.objects.all())

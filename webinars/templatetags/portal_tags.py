@@ -5,14 +5,14 @@ from zoneinfo import ZoneInfo
 
 from django import template
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import get_language
 
-register = template.Library()
+from webinars.pages import MeetingIndexPage, OpenLessonsPage
+from webinars.public import caching
 
-NAV_CACHE_SECONDS = 300
+register = template.Library()
 
 
 def _local(value: datetime) -> datetime:
@@ -55,28 +55,22 @@ def school_time(value: datetime, with_date: bool = True) -> str:
 
 @register.simple_tag
 def site_pages() -> dict:
-    """URLs of the open-lessons page and the meeting index (cached; pages rarely move)."""
-    key = "portal:nav-pages"
-    urls = cache.get(key)
-    if urls is None:
-        from webinars.pages import MeetingIndexPage, OpenLessonsPage
+    """URLs of the open-lessons page and the meeting index (cached by ``caching``)."""
+    return caching.site_page_urls(load=_site_page_urls) or {"open_lessons": None, "meetings": None}
 
-        urls = {}
-        for name, model in (("open_lessons", OpenLessonsPage), ("meetings", MeetingIndexPage)):
-            page = model.objects.live().first()
-            urls[name] = page.url if page is not None else None
-        if any(urls.values()):  # a site still being set up is asked again next time
-            cache.set(key, urls, NAV_CACHE_SECONDS)
-    return urls
+
+def _site_page_urls() -> dict | None:
+    urls = {}
+    for name, model in (("open_lessons", OpenLessonsPage), ("meetings", MeetingIndexPage)):
+        page = model.objects.live().first()
+        urls[name] = page.url if page is not None else None
+    return urls if any(urls.values()) else None  # a site being set up is asked again next time
 
 
 @register.simple_tag(takes_context=True)
 def site_nav_current(context) -> dict:
     """The main navigation's page URLs, which item is the current page, and whether the
-    visitor is signed in: all the header varies on, so ``base.html`` renders it once per
-    combination and language and caches it as long as the URLs are (``seconds``; 0 while
-    the site is still being set up).
-    """
+    visitor is signed in: all the header in ``base.html`` varies on."""
     request = context.get("request")
     urls = site_pages()
     name, signed_in = "", False
@@ -87,12 +81,7 @@ def site_nav_current(context) -> dict:
             name = "my"
         else:
             name = next((key for key, url in urls.items() if url and url == request.path), "")
-    return {
-        "urls": urls,
-        "name": name,
-        "signed_in": signed_in,
-        "seconds": NAV_CACHE_SECONDS if any(urls.values()) else 0,
-    }
+    return {"urls": urls, "name": name, "signed_in": signed_in}
 
 
 @register.simple_tag

@@ -13,11 +13,6 @@ from wagtail.images.blocks import ImageBlock
 from wagtail.models import Page
 from wagtail.search import index
 
-from webinars.public import caching
-from webinars.public.forms import LessonFilterForm
-from webinars.public.join_block import join_block_context
-from webinars.selectors.open_lessons import open_lessons_listing, subjects_for_filters
-
 
 class OpenLessonsPage(Page):
     """The school's public feed of open lessons: live now, upcoming, recent recordings."""
@@ -42,6 +37,12 @@ class OpenLessonsPage(Page):
         lazy and the subjects are cached as long, so a cached page costs no query of ours.
         """
         context = super().get_context(request, *args, **kwargs)
+        # Imported here: models.py imports this module, and the public layer imports models
+        # (a cycle at import time only).
+        from webinars.public import caching
+        from webinars.public.forms import LessonFilterForm
+        from webinars.selectors.open_lessons import open_lessons_listing, subjects_for_filters
+
         subjects = caching.filter_subjects(load=subjects_for_filters)
         form = LessonFilterForm(request.GET or None, subjects=subjects)
         form.is_valid()  # an invalid field is shown and ignored; the valid one still filters
@@ -150,6 +151,8 @@ class MeetingPage(Page):
         context = super().get_context(request, *args, **kwargs)
         room = self.room if self.room_id else None
         if room is not None and room.is_open:
+            from webinars.public.join_block import join_block_context  # see OpenLessonsPage
+
             context.update(join_block_context(request=request, room=room))
         context["meeting_room"] = room
         return context

@@ -1,12 +1,14 @@
 """iCalendar feeds built from selector output (times in UTC; calendar apps show local time)."""
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from webinars.models import Lesson, Room
+if TYPE_CHECKING:  # type hints only: calendar building reads plain attributes
+    from webinars.models import Lesson, Room
 
 
 def _calendar(name: str) -> Calendar:
@@ -32,7 +34,7 @@ def _event(*, uid: str, title: str, start, end, url: str, description: str = "")
     return event
 
 
-def lessons_ics(*, lessons: Iterable[Lesson], name: str, base_url: str) -> bytes:
+def lessons_ics(*, lessons: Iterable["Lesson"], name: str, base_url: str) -> bytes:
     """One event per lesson (cancelled ones marked CANCELLED), linking to the user's page."""
     calendar = _calendar(name)
     for lesson in lessons:
@@ -50,7 +52,7 @@ def lessons_ics(*, lessons: Iterable[Lesson], name: str, base_url: str) -> bytes
     return calendar.to_ical()
 
 
-def room_ics(*, room: Room, base_url: str) -> bytes:
+def room_ics(*, room: "Room", base_url: str) -> bytes:
     calendar = _calendar(room.display_title)
     url = f"{base_url}/join/{room.public_slug}/" if room.is_open else f"{base_url}/my/"
     calendar.add_component(

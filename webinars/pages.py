@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail import blocks
@@ -27,37 +26,6 @@ class OpenLessonsPage(Page):
 
     class Meta:
         verbose_name = _("open lessons page")
-
-    def get_context(self, request, *args, **kwargs):
-        """Live now / next 48 h / recent recordings, narrowed by the GET filter form.
-
-        A constant handful of queries whatever the timetable's size (see the selector). The
-        lists are the same for every visitor, so the template caches them, and the rendered
-        filter form, for OPEN_LESSONS_CACHE_SECONDS (keys from ``caching``); ``listing`` is
-        lazy and the subjects are cached as long, so a cached page costs no query of ours.
-        """
-        context = super().get_context(request, *args, **kwargs)
-        # Imported here: models.py imports this module, and the public layer imports models
-        # (a cycle at import time only).
-        from webinars.public import caching
-        from webinars.public.forms import LessonFilterForm
-        from webinars.selectors.open_lessons import open_lessons_listing, subjects_for_filters
-
-        subjects = caching.filter_subjects(load=subjects_for_filters)
-        form = LessonFilterForm(request.GET or None, subjects=subjects)
-        form.is_valid()  # an invalid field is shown and ignored; the valid one still filters
-        cleaned = getattr(form, "cleaned_data", {})
-        subject, day = cleaned.get("subject"), cleaned.get("day")
-        subject_id = subject.pk if subject else None
-        context.update(
-            filter_form=form,
-            listing=SimpleLazyObject(
-                lambda: open_lessons_listing(subject_id=subject_id, day=day, subjects=subjects)
-            ),
-            filtered=bool(subject or day),
-            **caching.open_lessons_fragments(request=request, subject_id=subject_id, day=day),
-        )
-        return context
 
 
 class MeetingIndexPage(Page):
@@ -145,14 +113,3 @@ class MeetingPage(Page):
             and self.scheduled_end <= self.scheduled_start
         ):
             raise ValidationError({"scheduled_end": _("The end must be after the start.")})
-
-    def get_context(self, request, *args, **kwargs):
-        """The page's content plus the same join block as ``/join/<slug>/``."""
-        context = super().get_context(request, *args, **kwargs)
-        room = self.room if self.room_id else None
-        if room is not None and room.is_open:
-            from webinars.public.join_block import join_block_context  # see OpenLessonsPage
-
-            context.update(join_block_context(request=request, room=room))
-        context["meeting_room"] = room
-        return context

@@ -14,8 +14,7 @@ moderates; a student who is also a parent participates.
 from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime
-
-from rest_framework import status
+from http import HTTPStatus
 
 from webinars.choices import STAFF_ROLE_GROUPS, JoinRole, RoomStatus
 
@@ -134,7 +133,7 @@ class RoleDecision:
 
     role: str | None
     rule: str
-    status_code: int = status.HTTP_200_OK
+    status_code: int = HTTPStatus.OK
 
     @property
     def granted(self) -> bool:
@@ -149,7 +148,7 @@ def _grant(role: str, rule: str) -> RoleDecision:
     return RoleDecision(role=role, rule=rule)
 
 
-def _refuse(rule: str, status_code: int = status.HTTP_403_FORBIDDEN) -> RoleDecision:
+def _refuse(rule: str, status_code: int = HTTPStatus.FORBIDDEN) -> RoleDecision:
     return RoleDecision(role=None, rule=rule, status_code=status_code)
 
 
@@ -268,13 +267,13 @@ def decide_window(
     room past its window is gone even if the scheduler is late closing it.
     """
     if is_cancelled:
-        return WindowRefusal(Rule.LESSON_CANCELLED, status.HTTP_410_GONE)
+        return WindowRefusal(Rule.LESSON_CANCELLED, HTTPStatus.GONE)
     if room_status == RoomStatus.CLOSED:
-        return WindowRefusal(Rule.ROOM_CLOSED, status.HTTP_410_GONE)
+        return WindowRefusal(Rule.ROOM_CLOSED, HTTPStatus.GONE)
     if now < window_start:
-        return WindowRefusal(Rule.BEFORE_WINDOW, status.HTTP_409_CONFLICT, opens_at=window_start)
+        return WindowRefusal(Rule.BEFORE_WINDOW, HTTPStatus.CONFLICT, opens_at=window_start)
     if now >= window_end:
-        return WindowRefusal(Rule.AFTER_WINDOW, status.HTTP_410_GONE)
+        return WindowRefusal(Rule.AFTER_WINDOW, HTTPStatus.GONE)
     return None
 
 

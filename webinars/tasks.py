@@ -3,7 +3,7 @@ never rename them. Each loads what it needs by id and calls one service."""
 
 
 def maintain_rooms() -> dict:
-    """One scheduler tick (SPEC §3): create, open and close the rooms that are due."""
+    """One scheduler tick: create, open and close the rooms that are due (docs/lifecycle.md)."""
     from webinars.services.tick import maintain_rooms as run_tick
 
     return run_tick().as_dict()

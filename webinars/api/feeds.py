@@ -49,7 +49,7 @@ class OpenLessonItemSerializer(serializers.ModelSerializer):
 
 
 class OpenLessonsFeedApi(APIView):
-    """Open lessons around now, each with its room; a missing room is created on the way.
+    """Open lessons around now that have their room (reads never create one: docs/lifecycle.md).
 
     Anonymous callers are welcome (it is the school's public timetable) and throttled. The
     answer is the same for everyone, so it is cached for OPEN_LESSONS_CACHE_SECONDS per

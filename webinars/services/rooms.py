@@ -7,7 +7,7 @@ its domain events (``webinars.events``). The rules are in docs/lifecycle.md.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -111,7 +111,8 @@ def open_lesson_room_ensure(*, lesson: Lesson, now: datetime | None = None) -> l
     if not lesson.is_open or lesson.is_cancelled:
         return []
     now = now or timezone.now()
-    return lesson_rooms_create_due(now=now, batch=1, lesson_ids=[lesson.pk])
+    batch = max(1, settings.MAINTAIN_BATCH_SIZE)
+    return lesson_rooms_create_due(now=now, batch=batch, lesson_ids=[lesson.pk])
 
 
 def room_ensure_for_lesson(*, lesson: Lesson) -> tuple[Room, bool]:
@@ -165,20 +166,16 @@ def rooms_open(
     SCHEDULED are left alone, so opening twice changes nothing; ``rooms`` are rows the caller
     already locked and saw SCHEDULED (the tick's batch), which spares a second read.
     """
-    with transaction.atomic(savepoint=False):
-        if rooms is None:
-            rooms = _lock(ids, [RoomStatus.SCHEDULED])
-        room_ids = [room.id for room in rooms]
-        if not room_ids:
-            return []
-        Room.objects.filter(id__in=room_ids).update(
-            status=RoomStatus.OPEN, started_at=now, updated_at=now
-        )
-        recordings_start(room_ids=room_ids, now=now)
-        emit(*(RoomOpened(room_id=room.id, lesson_id=room.lesson_id, at=now) for room in rooms))
-    for room in rooms:
-        logger.info("room opened room=%s lesson=%s", room.id, room.lesson_id)
-    return room_ids
+    return _transition(
+        rooms=rooms,
+        ids=ids,
+        allowed=[RoomStatus.SCHEDULED],
+        changes={"status": RoomStatus.OPEN, "started_at": now, "updated_at": now},
+        recordings=recordings_start,
+        event=lambda room: RoomOpened(room_id=room.id, lesson_id=room.lesson_id, at=now),
+        log=("room opened room=%s lesson=%s",),
+        now=now,
+    )
 
 
 def rooms_close(
@@ -193,24 +190,48 @@ def rooms_close(
     The one way a room closes (see :func:`rooms_open` for ``rooms`` and ``ids``): a CLOSED
     room keeps its original time and reason; one ``RoomClosed`` per room once committed.
     """
-    with transaction.atomic(savepoint=False):
+    return _transition(
+        rooms=rooms,
+        ids=ids,
+        allowed=[RoomStatus.SCHEDULED, RoomStatus.OPEN],
+        changes={
+            "status": RoomStatus.CLOSED,
+            "ended_at": now,
+            "closed_reason": reason,
+            "updated_at": now,
+        },
+        recordings=recordings_stop,
+        event=lambda room: RoomClosed(
+            room_id=room.id, lesson_id=room.lesson_id, at=now, reason=reason
+        ),
+        log=("room closed room=%s lesson=%s reason=%s", reason),
+        now=now,
+    )
+
+
+def _transition(
+    *,
+    rooms: Sequence[RoomRef] | None,
+    ids: Sequence[int],
+    allowed: list[str],
+    changes: dict,
+    recordings: Callable[..., None],
+    event: Callable[[RoomRef], RoomOpened | RoomClosed],
+    log: tuple,
+    now: datetime,
+) -> list[int]:
+    with transaction.atomic(savepoint=False):  # no savepoint inside the tick's transaction
         if rooms is None:
-            rooms = _lock(ids, [RoomStatus.SCHEDULED, RoomStatus.OPEN])
+            rooms = _lock(ids, allowed)
         room_ids = [room.id for room in rooms]
         if not room_ids:
             return []
-        Room.objects.filter(id__in=room_ids).update(
-            status=RoomStatus.CLOSED, ended_at=now, closed_reason=reason, updated_at=now
-        )
-        recordings_stop(room_ids=room_ids, now=now)
-        emit(
-            *(
-                RoomClosed(room_id=room.id, lesson_id=room.lesson_id, at=now, reason=reason)
-                for room in rooms
-            )
-        )
+        Room.objects.filter(id__in=room_ids).update(**changes)
+        recordings(room_ids=room_ids, now=now)
+        emit(*(event(room) for room in rooms))
+    message, *extra = log
     for room in rooms:
-        logger.info("room closed room=%s lesson=%s reason=%s", room.id, room.lesson_id, reason)
+        logger.info(message, room.id, room.lesson_id, *extra)
     return room_ids
 
 

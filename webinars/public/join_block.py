@@ -130,23 +130,20 @@ class PublicRoomFacts:
     version: str = field(default_factory=lambda: secrets.token_hex(8))  # names its shared pages
 
 
-def public_room_facts(*, slug: str, room: Room | None = None) -> PublicRoomFacts | None:
-    """The join page's facts for ``slug`` (or for ``room``, already read), or None (404).
+def public_room_facts(*, slug: str) -> PublicRoomFacts | None:
+    """The join page's facts for ``slug``, or None (404). They may come from the cache, up to
+    JOIN_PAGE_CACHE_SECONDS old (``caching.join_page_facts``); the phase, the form, its CSRF
+    token and the recording's (signed) URL are made per request anyway."""
 
-    Read by slug they may come from the cache (up to JOIN_PAGE_CACHE_SECONDS old, see
-    ``caching.join_page_facts``); given ``room`` they are always fresh. The phase, the form,
-    its CSRF token and the recording's (signed) URL are made per request anyway.
-    """
-    if room is not None:
-        return _facts_of(room)
-    return caching.join_page_facts(
-        slug=slug, load=lambda: _facts_of(room_for_public_page(slug=slug))
-    )
+    def load() -> PublicRoomFacts | None:
+        room = room_for_public_page(slug=slug)
+        return room_facts(room=room) if room is not None else None
+
+    return caching.join_page_facts(slug=slug, load=load)
 
 
-def _facts_of(room: Room | None) -> PublicRoomFacts | None:
-    if room is None:
-        return None
+def room_facts(*, room: Room) -> PublicRoomFacts:
+    """The facts of a room already read, fresh (a join's answer, a meeting page)."""
     return PublicRoomFacts(
         room=room,
         people=room_people(room=room),
@@ -165,7 +162,7 @@ def join_block_context(
 ) -> dict:
     """Everything ``includes/join_block.html`` shows: people, time, phase, form, recording."""
     signed_in = request.user.is_authenticated
-    facts = facts or public_room_facts(slug=room.public_slug, room=room)
+    facts = facts or room_facts(room=room)
     recording = facts.recording
     video_url = None
     if recording is not None:

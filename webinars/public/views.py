@@ -35,6 +35,7 @@ from webinars.public.join_block import (
     lesson_phase,
     public_room_facts,
     refusal_message,
+    room_facts,
     room_phase,
 )
 from webinars.recordings import recording_playback_url
@@ -94,8 +95,7 @@ def _join_post(request: HttpRequest, *, slug: str) -> HttpResponse:
         error, status = outcome
     else:
         error, status = "", 400
-    facts = public_room_facts(slug=slug, room=room)
-    html = _join_page_html(request, facts=facts, form=form, error=error)
+    html = _join_page_html(request, facts=room_facts(room=room), form=form, error=error)
     return HttpResponse(html, status=status)
 
 

@@ -54,33 +54,38 @@ def without_tokens(html: str) -> str:
 # --- Shared pages: the same HTML as a fresh render, each guest's own working token ----------
 
 
+def fresh_then_shared(settings, setting: str, seconds: int, url: str, query=None):
+    """The page as rendered for a guest with ``setting`` 0 (no cache), then twice with it on:
+    rendered for the shared cache, then served from it."""
+    setattr(settings, setting, 0)
+    fresh = Client().get(url, query).content.decode()
+    setattr(settings, setting, seconds)
+    return fresh, [Client().get(url, query).content.decode() for _ in range(2)]
+
+
 def test_a_shared_join_page_is_the_page_rendered_for_the_visitor(settings, clock):
     room = open_room(start_in=timedelta(minutes=5), title="Fractions")
-    url = f"/join/{room.public_slug}/"
-    settings.JOIN_PAGE_CACHE_SECONDS = 0
-    fresh = Client().get(url).content.decode()
-    settings.JOIN_PAGE_CACHE_SECONDS = 10
-    first, second = Client().get(url).content.decode(), Client().get(url).content.decode()
+
+    fresh, shared = fresh_then_shared(
+        settings, "JOIN_PAGE_CACHE_SECONDS", 10, f"/join/{room.public_slug}/"
+    )
 
     assert "Fractions" in fresh and csrf_tokens(fresh)
-    assert without_tokens(first) == without_tokens(fresh)
-    assert without_tokens(second) == without_tokens(fresh)
+    assert [without_tokens(html) for html in shared] == [without_tokens(fresh)] * 2
 
 
 def test_a_shared_open_lessons_page_is_the_page_rendered_for_the_visitor(
     feed_page, settings, clock
 ):
     lesson = make_lesson(start=timezone.now() + timedelta(hours=2), is_open=True, title="Poetry")
-    query = {"day": timezone.localtime(lesson.scheduled_start).date().isoformat()}
-    settings.OPEN_LESSONS_CACHE_SECONDS = 0
-    fresh = Client().get("/open-lessons/", query).content.decode()
-    settings.OPEN_LESSONS_CACHE_SECONDS = 30
-    first = Client().get("/open-lessons/", query).content.decode()
-    second = Client().get("/open-lessons/", query).content.decode()
+    day = timezone.localtime(lesson.scheduled_start).date().isoformat()
+
+    fresh, shared = fresh_then_shared(
+        settings, "OPEN_LESSONS_CACHE_SECONDS", 30, "/open-lessons/", {"day": day}
+    )
 
     assert "Poetry" in fresh and csrf_tokens(fresh)
-    assert without_tokens(first) == without_tokens(fresh)
-    assert without_tokens(second) == without_tokens(fresh)
+    assert [without_tokens(html) for html in shared] == [without_tokens(fresh)] * 2
 
 
 def test_a_cached_join_page_gives_each_guest_a_working_token_of_their_own(cached):

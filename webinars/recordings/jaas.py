@@ -19,13 +19,9 @@ from django.utils import timezone
 
 from webinars.choices import AttendanceSource, JoinRole, RecordingStatus
 from webinars.models import Attendance, JoinAudit, Recording, Room, WebhookEvent
+from webinars.recordings.accept import recording_accept_link, recording_claim
 from webinars.recordings.errors import RecordingRejected
-from webinars.recordings.ingest import (
-    WAITING,
-    recording_accept_link,
-    recording_claim,
-    recording_fail,
-)
+from webinars.recordings.ingest import WAITING, recording_fail
 
 logger = logging.getLogger("webinars.recordings")
 
@@ -182,7 +178,7 @@ def _jaas_recording_uploaded(*, room: Room, session_id: str, key: str, data: dic
         recording = recording_claim(
             room=room, meta={**meta, "source": "jaas"}, prefer=started, **fields
         )
-        recording_fail(recording, f"{exc.field}: {exc.message}")
+        recording_fail(recording=recording, message=f"{exc.field}: {exc.message}")
 
 
 def _jaas_participant(*, room: Room, joined: bool, data: dict, at: datetime) -> None:

@@ -4,11 +4,13 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 import pytest
 import requests
+from django.conf import settings
 from django.core.files.storage import storages
 from django.test import override_settings
 
@@ -25,16 +27,16 @@ from webinars.recordings import (
 BUCKET = "cedar-recordings-test"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    """A moto S3 server for the whole session; stopped (by its pid) at the end."""
-    port = _free_port()
+@contextmanager
+def moto_server():
+    """moto's S3 server on 127.0.0.1 with the test bucket; stopped (by its pid) afterwards."""
+    port = free_port()
     binary = Path(sys.executable).with_name("moto_server")
     process = subprocess.Popen(
         [str(binary), "-H", "127.0.0.1", "-p", str(port)],
@@ -43,37 +45,42 @@ def moto_endpoint():
     )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60  # moto's first answer is slow on a busy machine
-    while True:
-        try:
-            requests.get(endpoint, timeout=10)
-            break
-        except (requests.ConnectionError, requests.Timeout):
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("moto_server did not start") from None
-            time.sleep(0.1)
-    boto3.client(
+    try:
+        while True:
+            try:
+                requests.get(endpoint, timeout=10)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.1)
+        s3_client(endpoint).create_bucket(Bucket=BUCKET)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def s3_client(endpoint: str):
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         region_name="us-east-1",
-    ).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    process.terminate()
-    process.wait(timeout=10)
+    )
 
 
-@pytest.fixture
-def s3_recordings(settings, moto_endpoint):
-    """Point the ``recordings`` storage (and Recording.file, bound at import) at moto."""
+@contextmanager
+def recordings_on_s3(endpoint: str):
+    """Point the ``recordings`` storage (and Recording.file, bound at import) at ``endpoint``."""
     stores = {
         **settings.STORAGES,
         "recordings": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
                 "bucket_name": BUCKET,
-                "endpoint_url": moto_endpoint,
+                "endpoint_url": endpoint,
                 "access_key": "testing",
                 "secret_key": "testing",
                 "region_name": "us-east-1",
@@ -98,6 +105,19 @@ def s3_recordings(settings, moto_endpoint):
             field.storage = original
     storages._storages = {}
     storages._backends = None
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """A moto S3 server for the whole session."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_recordings(moto_endpoint):
+    with recordings_on_s3(moto_endpoint) as storage:
+        yield storage
 
 
 @pytest.mark.django_db

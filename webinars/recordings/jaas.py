@@ -129,31 +129,45 @@ def _session_recording(room: Room, session_id: str) -> Recording | None:
     return room.recordings.filter(meta__jaas_session_id=session_id).order_by("-created_at").first()
 
 
-def _jaas_recording_started(*, room: Room, session_id: str, at: datetime) -> None:
-    recording = _session_recording(room, session_id)
-    if recording is not None:
-        return  # out of order: the upload (or a replay under another key) came first
+def _session_claim(*, room: Room, session_id: str, status: str, **times) -> None:
+    """The session's recording is the room's first free waiting row (or a new one)."""
     with transaction.atomic():
         waiting = room.recordings.select_for_update().filter(status__in=WAITING, file="")
         recording = next(
             (r for r in waiting.order_by("created_at", "id") if "source" not in r.meta), None
         )
         recording = recording or Recording(room=room)
-        recording.status = RecordingStatus.IN_PROGRESS
-        recording.started_at = at
+        recording.status = status
+        for name, value in times.items():
+            setattr(recording, name, value)
         recording.meta = {**recording.meta, "jaas_session_id": session_id}
         recording.save()
 
 
-def _jaas_recording_ended(*, room: Room, session_id: str, at: datetime) -> None:
+def _jaas_recording_started(*, room: Room, session_id: str, at: datetime) -> None:
     recording = _session_recording(room, session_id)
     if recording is None:
+        _session_claim(
+            room=room, session_id=session_id, status=RecordingStatus.IN_PROGRESS, started_at=at
+        )
+    elif recording.started_at is None:  # out of order: the end or the upload came first
+        Recording.objects.filter(pk=recording.pk, started_at=None).update(started_at=at)
+
+
+def _jaas_recording_ended(*, room: Room, session_id: str, at: datetime) -> None:
+    """The recording waits for its upload (PENDING); the upload's own times win over ours."""
+    recording = _session_recording(room, session_id)
+    if recording is None and not session_id:
         recording = room.recordings.filter(status=RecordingStatus.IN_PROGRESS).last()
-    if recording is None or recording.status not in WAITING:
+    if recording is None:  # out of order: the start has not come yet
+        _session_claim(
+            room=room, session_id=session_id, status=RecordingStatus.PENDING, ended_at=at
+        )
         return
-    recording.status = RecordingStatus.PENDING
-    recording.ended_at = at
-    recording.save(update_fields=["status", "ended_at", "updated_at"])
+    Recording.objects.filter(pk=recording.pk, ended_at=None).update(ended_at=at)
+    Recording.objects.filter(pk=recording.pk, status=RecordingStatus.IN_PROGRESS).update(
+        status=RecordingStatus.PENDING, updated_at=timezone.now()
+    )
 
 
 def _jaas_recording_uploaded(*, room: Room, session_id: str, key: str, data: dict) -> None:

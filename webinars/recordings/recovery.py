@@ -155,7 +155,8 @@ class CheckReport:
 
 
 def _owner(name: str, *, rows: list[Recording]) -> Recording | None:
-    """The recording a stray file belongs to: its destination, or the ids in its name."""
+    """The recording a stray file belongs to: the one whose destination it is, or, for rows
+    from before destinations were saved, the one whose ids its name carries."""
     waiting = [r for r in rows if r.status != RecordingStatus.READY and not r.file]
     for row in waiting:
         if row.meta.get("destination") == name:
@@ -163,8 +164,9 @@ def _owner(name: str, *, rows: list[Recording]) -> Recording | None:
     match = NAME_IDS.search(name)
     if match is None:
         return None
-    room_id, recording_id = (int(group) for group in match.groups())
-    return next((r for r in waiting if (r.room_id, r.pk) == (room_id, recording_id)), None)
+    ids = tuple(int(group) for group in match.groups())
+    legacy = (r for r in waiting if "destination" not in r.meta and (r.room_id, r.pk) == ids)
+    return next(legacy, None)
 
 
 def _orphans(files: dict[str, int], *, rows: list[Recording], now: datetime) -> list:

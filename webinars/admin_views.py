@@ -131,7 +131,7 @@ class RecordingRetryView(ConfirmActionView):
         except RecordingRejected as refusal:
             raise ValidationError(str(refusal)) from refusal
         if recording.status == RecordingStatus.READY:
-            return _("“%(recording)s” is ready.") % {"recording": recording}
+            return _("The recording of “%(room)s” is ready.") % {"room": recording.room}
         if recording.status == RecordingStatus.FAILED:
             raise ValidationError(recording.meta.get("error") or _("The retry failed."))
         return _("Download of “%(recording)s” queued again.") % {"recording": recording}

@@ -335,8 +335,7 @@ class RecordingCheckIssueViewSet(ServerOwnedViewSet):
     form_fields: list[str] = []
     index_view_class = RecordingIssueIndexView
     list_display = [
-        Column("kind", label=_("Kind"), accessor="get_kind_display", sort_key="kind"),
-        "name",
+        "__str__",
         Column("recording", label=_("Recording")),
         Column("size_bytes", label=_("Size in storage (bytes)")),
         "detail",

@@ -162,3 +162,27 @@ def test_open_lesson_recording_url_works_for_anonymous_visitors(s3_recordings):
     recording = recording_accept_jibri_file(room=room, file_path="s3open/a.mp4")
     url = recording_public_url(recording=recording)
     assert requests.get(url, timeout=10).content == b"open lesson"
+
+
+@pytest.mark.django_db
+def test_check_reads_the_bucket_back_and_lists_a_stray_object(s3_recordings, moto_endpoint):
+    import io
+
+    from webinars.choices import RecordingIssueKind
+    from webinars.recordings import recording_check
+
+    jibri_file("s3check/a.mp4", b"checked on s3")
+    recording = recording_accept_jibri_file(room=make_room(), file_path="s3check/a.mp4")
+    stray = s3_recordings.save("lessons/2020/05/stray-s3.mp4", io.BytesIO(b"stray"))
+
+    report = recording_check(hash_budget_bytes=2**40)
+
+    found = {(issue.kind, issue.name) for issue in report.issues}
+    assert (RecordingIssueKind.ORPHAN, stray) in found
+    assert not [issue for issue in report.issues if issue.recording_id == recording.pk]
+    recording.refresh_from_db()
+    assert recording.meta["verified_at"]  # its sha256 was read back from the bucket
+
+    s3_client(moto_endpoint).put_object(Bucket=BUCKET, Key=recording.file.name, Body=b"x" * 13)
+    kinds = {issue.kind for issue in recording_check().issues if issue.recording_id}
+    assert RecordingIssueKind.CHECKSUM in kinds  # same size, other bytes

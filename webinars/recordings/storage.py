@@ -11,6 +11,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from django.core.files.storage import FileSystemStorage
+
 from webinars.models import Recording, random_token
 from webinars.recordings.access import is_s3_storage
 from webinars.recordings.fetch import CHUNK_SIZE
@@ -40,9 +42,11 @@ def _writer(storage):
     bounded memory: boto3's default keeps up to 10 parts of 8 MB in memory on 10 threads
     (bench_ingest.py measured about 135 MB more RSS for a 500 MB file).
     """
-    _path, args, kwargs = storage.deconstruct()
-    if not is_s3_storage(storage):
+    if isinstance(storage, FileSystemStorage):
+        _path, args, kwargs = storage.deconstruct()
         return type(storage)(*args, **{**kwargs, "allow_overwrite": True})
+    if not is_s3_storage(storage):
+        return storage
     from boto3.s3.transfer import TransferConfig
 
     writer = copy.copy(storage)
@@ -65,12 +69,15 @@ def stored_put(*, storage, name: str, path: Path) -> None:
     S3 uploads are atomic (a broken multipart upload leaves no object); a local copy across
     filesystems can leave a short file, which the size check of the next attempt replaces.
     """
+    writer = _writer(storage)
+    if writer is storage and storage.exists(name):  # a storage that cannot overwrite
+        storage.delete(name)
     content = MovableFile(path)
     try:
-        saved = _writer(storage).save(name, content, max_length=500)
+        saved = writer.save(name, content, max_length=500)
     finally:
         content.close()
-    if saved != name:  # pragma: no cover - an overwriting storage keeps the name it is given
+    if saved != name:
         raise RuntimeError(f"storage stored {saved!r} instead of {name!r}")
 
 
@@ -119,7 +126,3 @@ def stored_files(*, storage) -> dict[str, int]:
             except OSError:  # removed while we walked
                 continue
     return found
-
-
-def stored_delete(*, storage, name: str) -> None:
-    storage.delete(name)

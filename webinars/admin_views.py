@@ -114,20 +114,27 @@ class RoomOpenInJitsiView(ConfirmActionView):
 
 
 class RecordingRetryView(ConfirmActionView):
+    """Recovers what can be: a file already in storage, the Jibri file, the download link."""
+
     model = Recording
     header_icon = "media"
     action_label = _("Retry recording download")
-    question = _("Fetch the file of %(object)s again?")
+    question = _("Bring the file of %(object)s into storage again?")
     index_url_name = "recordings:index"
 
     def perform(self) -> str:
+        from webinars.choices import RecordingStatus
         from webinars.recordings import RecordingRejected, recording_retry
 
         try:
-            recording_retry(recording=self.object)
+            recording = recording_retry(recording=self.object)
         except RecordingRejected as refusal:
             raise ValidationError(str(refusal)) from refusal
-        return _("Download of “%(recording)s” queued again.") % {"recording": self.object}
+        if recording.status == RecordingStatus.READY:
+            return _("The recording of “%(room)s” is ready.") % {"room": recording.room}
+        if recording.status == RecordingStatus.FAILED:
+            raise ValidationError(recording.meta.get("error") or _("The retry failed."))
+        return _("Download of “%(recording)s” queued again.") % {"recording": recording}
 
 
 class LessonDeleteView(DeleteView):

@@ -37,6 +37,15 @@ class RecordingStorage(models.TextChoices):
     SFTP = "SFTP", _("SFTP")
 
 
+class RecordingIssueKind(models.TextChoices):
+    """What the hourly recording check found (docs/recordings.md)."""
+
+    ORPHAN = "orphan", _("File no recording refers to")
+    MISSING = "missing", _("Ready recording without its file")
+    SIZE = "size", _("Size differs")
+    CHECKSUM = "sha256", _("SHA-256 differs")
+
+
 class JoinRole(models.TextChoices):
     MODERATOR = "moderator", _("Moderator")
     PARTICIPANT = "participant", _("Participant")

@@ -21,6 +21,7 @@ from webinars.choices import (
     ClosedReason,
     JitsiEnv,
     JoinRole,
+    RecordingIssueKind,
     RecordingStatus,
     RecordingStorage,
     RoomStatus,
@@ -305,6 +306,38 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room} — {self.get_status_display()}"
+
+
+class RecordingCheckIssue(models.Model):
+    """One finding of the hourly recording check; each run replaces the list.
+
+    ``recording`` is the recording concerned, or for an orphan file the one it can be attached
+    back to (the admin's retry does that); see docs/recordings.md.
+    """
+
+    wagtail_reference_index_ignore = True
+
+    kind = models.CharField(_("kind"), max_length=16, choices=RecordingIssueKind.choices)
+    name = models.CharField(_("file in storage"), max_length=500, blank=True)
+    recording = models.ForeignKey(
+        Recording,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="check_issues",
+        verbose_name=_("recording"),
+    )
+    size_bytes = models.BigIntegerField(_("size in storage (bytes)"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    found_at = models.DateTimeField(_("found at"))
+
+    class Meta:
+        ordering = ["kind", "name", "id"]
+        verbose_name = _("recording check issue")
+        verbose_name_plural = _("recording check issues")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name or self.recording}"
 
 
 class Attendance(models.Model):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 MAINTAIN_ROOMS = "webinars.maintain_rooms"
 EXPIRE_STALE_RECORDINGS = "webinars.expire_stale_recordings"
+CHECK_RECORDINGS = "webinars.check_recordings"
 
 SCHEDULES = [
     {
@@ -23,6 +24,12 @@ SCHEDULES = [
     {
         "name": EXPIRE_STALE_RECORDINGS,
         "func": "webinars.tasks.expire_stale_recordings",
+        "schedule_type": "H",  # Schedule.HOURLY
+        "repeats": -1,
+    },
+    {
+        "name": CHECK_RECORDINGS,
+        "func": "webinars.tasks.check_recordings",
         "schedule_type": "H",  # Schedule.HOURLY
         "repeats": -1,
     },

@@ -10,7 +10,8 @@ def maintain_rooms() -> dict:
 
 
 def download_recording(recording_id: int) -> None:
-    """Fetch a JaaS recording into our storage (SPEC §8); retries are scheduled by the service."""
+    """Bring a recording (Jibri file or JaaS link) into storage; retries are scheduled by the
+    service, and an attempt cut anywhere is finished by the next (docs/recordings.md)."""
     from webinars.recordings import recording_download
 
     recording_download(recording_id=recording_id)
@@ -18,7 +19,15 @@ def download_recording(recording_id: int) -> None:
 
 def expire_stale_recordings() -> int:
     """Hourly: recordings whose file never came are FAILED with the reason, never "processing"
-    forever (SPEC §8); returns how many."""
+    forever (docs/recordings.md); returns how many."""
     from webinars.recordings import recording_expire_stale
 
     return recording_expire_stale()
+
+
+def check_recordings() -> dict:
+    """Hourly: storage and recording rows compared, the findings listed in the admin, stalled
+    ingests queued again (docs/recordings.md); returns the counts."""
+    from webinars.recordings import recording_check
+
+    return recording_check().as_dict()

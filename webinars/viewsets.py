@@ -31,6 +31,7 @@ from webinars.models import (
     JoinAudit,
     Lesson,
     Recording,
+    RecordingCheckIssue,
     Room,
     Subject,
 )
@@ -42,15 +43,34 @@ User = get_user_model()
 class ServerOwnedPermissionPolicy(ModelPermissionPolicy):
     """Rows the system creates (rooms, recordings, attendance, audits): no "Add" in the admin."""
 
+    denied = frozenset({"add"})
+
     def user_has_permission(self, user, action):
-        return action != "add" and super().user_has_permission(user, action)
+        return action not in self.denied and super().user_has_permission(user, action)
 
     def user_has_any_permission(self, user, actions):
-        return super().user_has_any_permission(user, [a for a in actions if a != "add"])
+        return super().user_has_any_permission(user, [a for a in actions if a not in self.denied])
 
 
-for _server_owned in (Room, Recording, Attendance, JoinAudit):
+class RecordingPermissionPolicy(ServerOwnedPermissionPolicy):
+    """No editing either: a status set by hand would make a READY row without its file.
+
+    Recordings change through their ingest and the "retry" action (docs/recordings.md).
+    """
+
+    denied = frozenset({"add", "change"})
+
+
+class ReadOnlyPermissionPolicy(ServerOwnedPermissionPolicy):
+    """Findings the system writes and replaces (the recording check): looked at, never edited."""
+
+    denied = frozenset({"add", "change", "delete"})
+
+
+for _server_owned in (Room, Attendance, JoinAudit):
     register_permission_policy(_server_owned, ServerOwnedPermissionPolicy(_server_owned))
+register_permission_policy(Recording, RecordingPermissionPolicy(Recording))
+register_permission_policy(RecordingCheckIssue, ReadOnlyPermissionPolicy(RecordingCheckIssue))
 
 
 def zoned_column(name: str, label: str) -> Column:
@@ -262,7 +282,7 @@ class RecordingFilterSet(WagtailFilterSet):
 class RecordingViewSet(ServerOwnedViewSet):
     model = Recording
     icon = "media"
-    form_fields = ["status"]
+    form_fields: list[str] = []  # not editable: see RecordingPermissionPolicy
     list_display = [
         "__str__",
         Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
@@ -293,6 +313,39 @@ class RecordingViewSet(ServerOwnedViewSet):
         return super().get_urlpatterns() + [
             path("retry/<int:pk>/", RecordingRetryView.as_view(), name="retry"),
         ]
+
+
+class RecordingIssueIndexView(IndexView):
+    """Each finding about a recording offers that recording's retry (which recovers it)."""
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if instance.recording_id and instance.recording.status != RecordingStatus.READY:
+            url = reverse("recordings:retry", args=[instance.recording_id])
+            buttons.append(MenuItem(_("Retry recording"), url=url, icon_name="rotate", priority=15))
+        return buttons
+
+
+class RecordingCheckIssueViewSet(ServerOwnedViewSet):
+    """The hourly recording check's findings, replaced at each run (read-only)."""
+
+    model = RecordingCheckIssue
+    icon = "warning"
+    menu_label = _("Recording check")
+    form_fields: list[str] = []
+    index_view_class = RecordingIssueIndexView
+    list_display = [
+        "__str__",
+        Column("recording", label=_("Recording")),
+        Column("size_bytes", label=_("Size in storage (bytes)")),
+        "detail",
+        zoned_column("found_at", _("Found")),
+    ]
+    list_filter = ["kind"]
+    search_fields = ["name", "detail"]
+    list_export = ["kind", "name", "recording", "size_bytes", "detail", "found_at"]
+
+    select_related = ("recording__room__lesson",)
 
 
 class AttendanceViewSet(ServerOwnedViewSet):
@@ -359,6 +412,7 @@ class WebinarsViewSetGroup(ModelViewSetGroup):
         GuardianshipViewSet("guardianships"),
         RoomViewSet("rooms"),
         RecordingViewSet("recordings"),
+        RecordingCheckIssueViewSet("recording_check"),
         AttendanceViewSet("attendance"),
         JoinAuditViewSet("join_decisions"),
         ApiTokenViewSet("api_tokens"),

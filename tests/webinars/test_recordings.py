@@ -574,16 +574,24 @@ def test_recordings_without_a_file_a_day_after_closing_fail_with_a_reason():
 
 @pytest.mark.django_db
 def test_an_unexpected_error_is_retried_not_left_hanging(monkeypatch):
-    from webinars.recordings import ingest
+    from django.core.files.storage import FileSystemStorage
 
-    jibri_file("crash/a.mp4", b"data")
+    source = jibri_file("crash/a.mp4", b"data")
 
     def broken(*args, **kwargs):
         raise RuntimeError("storage exploded")
 
-    monkeypatch.setattr(ingest, "_store", broken)
+    monkeypatch.setattr(FileSystemStorage, "_save", broken)
     recording = recording_accept_jibri_file(room=make_room(), file_path="crash/a.mp4")
     assert recording.status == RecordingStatus.PENDING
     assert recording.meta["error"] == "RuntimeError: storage exploded"
     assert Schedule.objects.filter(func="webinars.tasks.download_recording").count() == 1
-    assert (Path(settings.RECORDING_LOCAL_DIR) / "crash" / "a.mp4").exists()
+    assert source.read_bytes() == b"data"
+    destination = recording.meta["destination"]  # decided and saved before the move
+    assert destination.startswith("lessons/")
+
+    monkeypatch.undo()
+    recording = recording_download(recording_id=recording.pk)
+    assert recording.status == RecordingStatus.READY
+    assert recording.file.name == destination
+    assert not source.exists()

@@ -4,11 +4,13 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 import pytest
 import requests
+from django.conf import settings
 from django.core.files.storage import storages
 from django.test import override_settings
 
@@ -25,16 +27,16 @@ from webinars.recordings import (
 BUCKET = "cedar-recordings-test"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    """A moto S3 server for the whole session; stopped (by its pid) at the end."""
-    port = _free_port()
+@contextmanager
+def moto_server():
+    """moto's S3 server on 127.0.0.1 with the test bucket; stopped (by its pid) afterwards."""
+    port = free_port()
     binary = Path(sys.executable).with_name("moto_server")
     process = subprocess.Popen(
         [str(binary), "-H", "127.0.0.1", "-p", str(port)],
@@ -43,37 +45,42 @@ def moto_endpoint():
     )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60  # moto's first answer is slow on a busy machine
-    while True:
-        try:
-            requests.get(endpoint, timeout=10)
-            break
-        except (requests.ConnectionError, requests.Timeout):
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("moto_server did not start") from None
-            time.sleep(0.1)
-    boto3.client(
+    try:
+        while True:
+            try:
+                requests.get(endpoint, timeout=10)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.1)
+        s3_client(endpoint).create_bucket(Bucket=BUCKET)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def s3_client(endpoint: str):
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         region_name="us-east-1",
-    ).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    process.terminate()
-    process.wait(timeout=10)
+    )
 
 
-@pytest.fixture
-def s3_recordings(settings, moto_endpoint):
-    """Point the ``recordings`` storage (and Recording.file, bound at import) at moto."""
+@contextmanager
+def recordings_on_s3(endpoint: str):
+    """Point the ``recordings`` storage (and Recording.file, bound at import) at ``endpoint``."""
     stores = {
         **settings.STORAGES,
         "recordings": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
                 "bucket_name": BUCKET,
-                "endpoint_url": moto_endpoint,
+                "endpoint_url": endpoint,
                 "access_key": "testing",
                 "secret_key": "testing",
                 "region_name": "us-east-1",
@@ -98,6 +105,19 @@ def s3_recordings(settings, moto_endpoint):
             field.storage = original
     storages._storages = {}
     storages._backends = None
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """A moto S3 server for the whole session."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_recordings(moto_endpoint):
+    with recordings_on_s3(moto_endpoint) as storage:
+        yield storage
 
 
 @pytest.mark.django_db
@@ -142,3 +162,27 @@ def test_open_lesson_recording_url_works_for_anonymous_visitors(s3_recordings):
     recording = recording_accept_jibri_file(room=room, file_path="s3open/a.mp4")
     url = recording_public_url(recording=recording)
     assert requests.get(url, timeout=10).content == b"open lesson"
+
+
+@pytest.mark.django_db
+def test_check_reads_the_bucket_back_and_lists_a_stray_object(s3_recordings, moto_endpoint):
+    import io
+
+    from webinars.choices import RecordingIssueKind
+    from webinars.recordings import recording_check
+
+    jibri_file("s3check/a.mp4", b"checked on s3")
+    recording = recording_accept_jibri_file(room=make_room(), file_path="s3check/a.mp4")
+    stray = s3_recordings.save("lessons/2020/05/stray-s3.mp4", io.BytesIO(b"stray"))
+
+    report = recording_check(hash_budget_bytes=2**40)
+
+    found = {(issue.kind, issue.name) for issue in report.issues}
+    assert (RecordingIssueKind.ORPHAN, stray) in found
+    assert not [issue for issue in report.issues if issue.recording_id == recording.pk]
+    recording.refresh_from_db()
+    assert recording.meta["verified_at"]  # its sha256 was read back from the bucket
+
+    s3_client(moto_endpoint).put_object(Bucket=BUCKET, Key=recording.file.name, Body=b"x" * 13)
+    kinds = {issue.kind for issue in recording_check().issues if issue.recording_id}
+    assert RecordingIssueKind.CHECKSUM in kinds  # same size, other bytes

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from webinars.choices import AttendanceSource, JoinRole, RecordingStatus
 from webinars.models import Attendance, JoinAudit, Recording, Room, WebhookEvent
@@ -25,13 +26,9 @@ from webinars.providers import (
     RecordingUploaded,
     VideoProvider,
 )
+from webinars.recordings.accept import recording_accept_link, recording_claim
 from webinars.recordings.errors import RecordingRejected
-from webinars.recordings.ingest import (
-    WAITING,
-    recording_accept_link,
-    recording_claim,
-    recording_fail,
-)
+from webinars.recordings.ingest import WAITING, recording_fail
 
 logger = logging.getLogger("webinars.recordings")
 
@@ -87,30 +84,55 @@ def _session_recording(provider: VideoProvider, room: Room, session_id: str) -> 
     return room.recordings.filter(**lookup).order_by("-created_at").first()
 
 
-def _recording_started(*, provider: VideoProvider, room: Room, event: RecordingStarted) -> None:
-    if _session_recording(provider, room, event.session_id) is not None:
-        return  # out of order: the upload (or a replay under another key) came first
+def _session_claim(
+    *, provider: VideoProvider, room: Room, session_id: str, status: str, **times
+) -> None:
+    """The session's recording is the room's first free waiting row (or a new one)."""
     with transaction.atomic():
         waiting = room.recordings.select_for_update().filter(status__in=WAITING, file="")
         recording = next(
             (r for r in waiting.order_by("created_at", "id") if "source" not in r.meta), None
         )
         recording = recording or Recording(room=room)
-        recording.status = RecordingStatus.IN_PROGRESS
-        recording.started_at = event.at
-        recording.meta = {**recording.meta, _session_key(provider): event.session_id}
+        recording.status = status
+        for name, value in times.items():
+            setattr(recording, name, value)
+        recording.meta = {**recording.meta, _session_key(provider): session_id}
         recording.save()
 
 
-def _recording_ended(*, provider: VideoProvider, room: Room, event: RecordingEnded) -> None:
+def _recording_started(*, provider: VideoProvider, room: Room, event: RecordingStarted) -> None:
     recording = _session_recording(provider, room, event.session_id)
     if recording is None:
+        _session_claim(
+            provider=provider,
+            room=room,
+            session_id=event.session_id,
+            status=RecordingStatus.IN_PROGRESS,
+            started_at=event.at,
+        )
+    elif recording.started_at is None:  # out of order: the end or the upload came first
+        Recording.objects.filter(pk=recording.pk, started_at=None).update(started_at=event.at)
+
+
+def _recording_ended(*, provider: VideoProvider, room: Room, event: RecordingEnded) -> None:
+    """The recording waits for its upload (PENDING); the upload's own times win over ours."""
+    recording = _session_recording(provider, room, event.session_id)
+    if recording is None and not event.session_id:
         recording = room.recordings.filter(status=RecordingStatus.IN_PROGRESS).last()
-    if recording is None or recording.status not in WAITING:
+    if recording is None:  # out of order: the start has not come yet
+        _session_claim(
+            provider=provider,
+            room=room,
+            session_id=event.session_id,
+            status=RecordingStatus.PENDING,
+            ended_at=event.at,
+        )
         return
-    recording.status = RecordingStatus.PENDING
-    recording.ended_at = event.at
-    recording.save(update_fields=["status", "ended_at", "updated_at"])
+    Recording.objects.filter(pk=recording.pk, ended_at=None).update(ended_at=event.at)
+    Recording.objects.filter(pk=recording.pk, status=RecordingStatus.IN_PROGRESS).update(
+        status=RecordingStatus.PENDING, updated_at=timezone.now()
+    )
 
 
 def _recording_uploaded(*, provider: VideoProvider, room: Room, event: RecordingUploaded) -> None:

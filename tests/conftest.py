@@ -8,6 +8,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import make_user
+from webinars.events import recording_state_changed, room_closed, room_opened
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright + live_server
 
@@ -61,3 +62,19 @@ def pytest_collection_modifyitems(items):
             item.add_marker(
                 pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False
             )
+
+
+@pytest.fixture
+def heard():
+    """Every room/recording event sent while the test runs, in order."""
+    events = []
+
+    def listen(sender, event, **kwargs):
+        events.append(event)
+
+    signals = (room_opened, room_closed, recording_state_changed)
+    for signal in signals:
+        signal.connect(listen, weak=False, dispatch_uid="test-heard")
+    yield events
+    for signal in signals:
+        signal.disconnect(dispatch_uid="test-heard")

@@ -15,8 +15,6 @@ from webinars.events import (
     RoomClosed,
     RoomOpened,
     emit,
-    recording_state_changed,
-    room_closed,
     room_opened,
 )
 from webinars.models import Room
@@ -131,22 +129,6 @@ def test_an_open_lesson_saved_inside_the_horizon_has_its_room_and_public_link_at
 
 
 # --- domain events ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def heard():
-    """Every room/recording event sent while the test runs, in order."""
-    events = []
-
-    def listen(sender, event, **kwargs):
-        events.append(event)
-
-    signals = (room_opened, room_closed, recording_state_changed)
-    for signal in signals:
-        signal.connect(listen, weak=False, dispatch_uid="test-heard")
-    yield events
-    for signal in signals:
-        signal.disconnect(dispatch_uid="test-heard")
 
 
 def _of(events, kind):

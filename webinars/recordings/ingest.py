@@ -33,6 +33,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from webinars import events
 from webinars.choices import RecordingStatus, RecordingStorage
 from webinars.models import Recording
 from webinars.recordings.access import is_s3_storage
@@ -81,6 +82,7 @@ def recording_finish(*, recording: Recording, name: str, size: int, sha256: str)
         row = Recording.objects.select_for_update().filter(pk=recording.pk).first()
         if row is None or row.status == RecordingStatus.READY:
             return False
+        previous = row.status
         row.file.name = name
         row.status = RecordingStatus.READY
         row.size_bytes = size
@@ -94,6 +96,7 @@ def recording_finish(*, recording: Recording, name: str, size: int, sha256: str)
             row.meta.pop(key, None)
         row.meta["verified_at"] = timezone.now().isoformat()
         row.save()
+        _state_changed(row, previous=previous)
     logger.info("recording ready recording=%s room=%s size=%s", row.pk, row.room_id, size)
     recording.refresh_from_db()
     recording_notify(recording=recording)
@@ -105,17 +108,33 @@ def recording_fail(*, recording: Recording, message: str) -> bool:
     meta = {**recording.meta, "error": message}
     meta.pop("next_attempt_at", None)
     meta.pop("attempt_at", None)
-    failed = (
-        Recording.objects.filter(pk=recording.pk)
-        .exclude(status=RecordingStatus.READY)
-        .update(status=RecordingStatus.FAILED, meta=meta, updated_at=timezone.now())
-    )
-    if not failed:
-        return False
-    recording.status, recording.meta = RecordingStatus.FAILED, meta
+    previous = recording.status
+    with transaction.atomic():
+        failed = (
+            Recording.objects.filter(pk=recording.pk)
+            .exclude(status=RecordingStatus.READY)
+            .update(status=RecordingStatus.FAILED, meta=meta, updated_at=timezone.now())
+        )
+        if not failed:
+            return False
+        recording.status, recording.meta = RecordingStatus.FAILED, meta
+        _state_changed(recording, previous=previous)
     logger.warning("recording failed recording=%s room=%s", recording.pk, recording.room_id)
     recording_notify(recording=recording)
     return True
+
+
+def _state_changed(recording: Recording, *, previous: str) -> None:
+    """Tell subscribers (notices, outbound webhooks) once the new state is committed."""
+    events.emit(
+        events.RecordingStateChanged(
+            recording_id=recording.pk,
+            room_id=recording.room_id,
+            previous=previous,
+            status=recording.status,
+            at=timezone.now(),
+        )
+    )
 
 
 # --- One attempt ------------------------------------------------------------------------------

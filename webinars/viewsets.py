@@ -41,9 +41,16 @@ User = get_user_model()
 
 
 class ServerOwnedPermissionPolicy(ModelPermissionPolicy):
-    """Rows the system creates (rooms, recordings, attendance, audits): no "Add" in the admin."""
+    """Rows the system writes (rooms, recordings, attendance, audits): no "Add" in the admin.
 
-    denied = frozenset({"add"})
+    Recordings are not edited by hand either (a status set by hand would make a READY row
+    without its file; they change through their ingest and the "retry" action, see
+    docs/recordings.md), and the recording check's findings are only looked at.
+    """
+
+    def __init__(self, model, *, denied: tuple[str, ...] = ("add",)):
+        super().__init__(model)
+        self.denied = frozenset(denied)
 
     def user_has_permission(self, user, action):
         return action not in self.denied and super().user_has_permission(user, action)
@@ -52,25 +59,16 @@ class ServerOwnedPermissionPolicy(ModelPermissionPolicy):
         return super().user_has_any_permission(user, [a for a in actions if a not in self.denied])
 
 
-class RecordingPermissionPolicy(ServerOwnedPermissionPolicy):
-    """No editing either: a status set by hand would make a READY row without its file.
-
-    Recordings change through their ingest and the "retry" action (docs/recordings.md).
-    """
-
-    denied = frozenset({"add", "change"})
-
-
-class ReadOnlyPermissionPolicy(ServerOwnedPermissionPolicy):
-    """Findings the system writes and replaces (the recording check): looked at, never edited."""
-
-    denied = frozenset({"add", "change", "delete"})
-
-
-for _server_owned in (Room, Attendance, JoinAudit):
-    register_permission_policy(_server_owned, ServerOwnedPermissionPolicy(_server_owned))
-register_permission_policy(Recording, RecordingPermissionPolicy(Recording))
-register_permission_policy(RecordingCheckIssue, ReadOnlyPermissionPolicy(RecordingCheckIssue))
+for _server_owned, _denied in (
+    (Room, ("add",)),
+    (Attendance, ("add",)),
+    (JoinAudit, ("add",)),
+    (Recording, ("add", "change")),
+    (RecordingCheckIssue, ("add", "change", "delete")),
+):
+    register_permission_policy(
+        _server_owned, ServerOwnedPermissionPolicy(_server_owned, denied=_denied)
+    )
 
 
 def zoned_column(name: str, label: str) -> Column:
@@ -282,7 +280,7 @@ class RecordingFilterSet(WagtailFilterSet):
 class RecordingViewSet(ServerOwnedViewSet):
     model = Recording
     icon = "media"
-    form_fields: list[str] = []  # not editable: see RecordingPermissionPolicy
+    form_fields: list[str] = []  # not editable: see ServerOwnedPermissionPolicy
     list_display = [
         "__str__",
         Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),

@@ -1,6 +1,10 @@
 """Project-level promises: configuration is documented, the compose file is well-formed."""
 
+import os
 import re
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -31,3 +35,55 @@ def test_requirements_are_all_pinned():
             line = line.strip()
             if line and not line.startswith(("#", "-r")):
                 assert "==" in line, f"{name}: {line} is not pinned"
+
+
+# --- SQLite as the embedded default: the run command's web and scheduler write at once -----
+
+WRITER = """
+import sys, time
+from pathlib import Path
+import django
+django.setup()
+from django.db import connection, transaction
+name, go = sys.argv[1], Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.01)
+for n in range(150):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM ticks WHERE writer = %s", [name])
+        time.sleep(0.002)  # a read, then a write in the same transaction, like a tick
+        cursor.execute("INSERT INTO ticks (writer, n) VALUES (%s, %s)", [name, n])
+print(name, "done")
+"""
+
+
+def test_two_processes_write_one_sqlite_file_at_once_without_database_is_locked(tmp_path):
+    database = tmp_path / "portal.sqlite3"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE ticks (writer TEXT, n INTEGER)")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "PYTHONPATH": str(ROOT),
+    }
+    go = tmp_path / "go"
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, name, str(go)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name in ("web", "scheduler")
+    ]
+    go.touch()
+    outputs = [writer.communicate(timeout=120)[0] for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], "\n".join(outputs)
+    with sqlite3.connect(database) as db:
+        counts = dict(db.execute("SELECT writer, count(*) FROM ticks GROUP BY writer"))
+        journal = db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert counts == {"web": 150, "scheduler": 150}
+    assert journal == "wal"

@@ -125,6 +125,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     # so this lifts join throughput by about a third. Turn it off (0) behind a pooler that
     # cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The run command's web server and scheduler write to one SQLite file. WAL lets readers go on
+    # while one writes; IMMEDIATE takes the write lock when a transaction begins, so two writers
+    # queue (up to the busy timeout) instead of one failing with "database is locked" when both
+    # upgrade a read to a write. docs/operations.md says when to move to PostgreSQL.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+    }
+# A connection the database dropped (restart, failover, an idle timeout) is noticed at the
+# next request and replaced, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------

@@ -87,3 +87,64 @@ def test_two_processes_write_one_sqlite_file_at_once_without_database_is_locked(
         journal = db.execute("PRAGMA journal_mode").fetchone()[0]
     assert counts == {"web": 150, "scheduler": 150}
     assert journal == "wal"
+
+
+# --- One cache for every process: throttles and page invalidation hold across workers -------
+
+GUEST = """
+import sys
+import django
+django.setup()
+from django.core.cache import cache
+from django.test import RequestFactory
+from rest_framework.request import Request
+from webinars.api.throttles import PublicJoinIpThrottle
+from webinars.public.views import OPEN_LESSONS_PAGE_CACHE_KEY
+action = sys.argv[1]
+if action == "join":
+    request = Request(RequestFactory().post("/api/public/rooms/x/join/", REMOTE_ADDR="10.0.0.7"))
+    allowed = sum(PublicJoinIpThrottle().allow_request(request, None) for _ in range(15))
+    print("allowed", allowed)
+elif action == "cache-page":
+    cache.set(OPEN_LESSONS_PAGE_CACHE_KEY, "page", 300)
+elif action == "clear-page":
+    cache.delete(OPEN_LESSONS_PAGE_CACHE_KEY)
+else:
+    print("cached", cache.get(OPEN_LESSONS_PAGE_CACHE_KEY))
+"""
+
+
+def test_without_redis_every_process_shares_one_cache_so_throttles_count_across_workers(
+    tmp_path,
+):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "school.example",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "REDIS_URL": "",
+        "THROTTLE_PUBLIC_JOIN_IP": "20/min",
+        "PYTHONPATH": str(ROOT),
+    }
+
+    def worker(action: str) -> str:  # a fresh process each time, like another gunicorn worker
+        done = subprocess.run(
+            [sys.executable, "-c", GUEST, action],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    manage = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]  # creates the table
+    subprocess.run(manage, cwd=ROOT, env=env, check=True, timeout=300)
+    assert worker("join") == "allowed 15"
+    assert worker("join") == "allowed 5"  # the second worker saw the first one's 15
+    worker("cache-page")
+    assert worker("read-page") == "cached page"
+    worker("clear-page")  # an editor's publish, handled by another worker
+    assert worker("read-page") == "cached None"

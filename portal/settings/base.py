@@ -45,6 +45,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    "portal",
     "home",
     "webinars",
     "wagtail.contrib.forms",
@@ -283,13 +284,28 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Caches ---------------------------------------------------------------------------------
+# One cache for every process of the site (each gunicorn worker, both clusters), so a throttle
+# counts a guest once and an editor's change clears a page everywhere: Redis when REDIS_URL is
+# set, else a table in the site's database (``migrate`` creates it: portal/apps.py).
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    ),
+    # django-q2 saves each cluster's status twice a second; without Redis it stays in memory
+    # rather than writing the database that often (``qinfo`` then sees no cluster).
+    "cluster_status": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
 }
+Q_CLUSTER["cache"] = "cluster_status"
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

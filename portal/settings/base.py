@@ -263,7 +263,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["webinars.api.parsers.LimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "webinars.api.errors.json_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
@@ -274,6 +274,9 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
+# The largest JSON body an API call may send (webhooks, Jibri's finalize call, meetings): real
+# ones are a few KB, so anything near this is a mistake or an attack (413).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cedar webinar portal API",
     "DESCRIPTION": "Rooms, joins, recordings and feeds of the school's Jitsi webinars.",

@@ -1,7 +1,5 @@
 """API views: recordings (SPEC §7, §8). Thin: check the caller, call one service, answer JSON."""
 
-import json
-
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -14,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
+from webinars.api.parsers import body_limit, body_read, json_from_bytes
 from webinars.api.serializers import ZonedDateTimeField
 from webinars.models import Recording, Room
 from webinars.recordings import (
@@ -212,13 +211,11 @@ class JaasWebhookApi(APIView):
         },
     )
     def post(self, request):
-        body = request.body  # the raw bytes are what was signed: read before any parsing
+        # The raw bytes are what was signed: read (within the API's body limit) before parsing.
+        body = body_read(request=request._request, limit=body_limit(self))
         if not jaas_signature_valid(header=request.headers.get("X-Jaas-Signature"), body=body):
             return _unauthorized("Missing, wrong or stale X-Jaas-Signature.")
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise ValidationError({"body": ["Send a JSON object."]})
+        payload = json_from_bytes(body)
         if not isinstance(payload, dict):
             raise ValidationError({"body": ["Send a JSON object."]})
         try:

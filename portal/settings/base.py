@@ -236,20 +236,43 @@ ROOM_CLOSE_GRACE_MIN = env_int("ROOM_CLOSE_GRACE_MIN", 10)
 OPEN_LESSONS_HORIZON_HOURS = env_int("OPEN_LESSONS_HORIZON_HOURS", 48)
 MAINTAIN_BATCH_SIZE = env_int("MAINTAIN_BATCH_SIZE", 2000)
 
-# --- Background jobs (django-q2) ------------------------------------------------------------
+# --- Background jobs (django-q2): two clusters, one broker, a queue each ----------------------
+# docs/operations.md describes both processes:
+# - the default ("work") cluster, ``manage.py qcluster``: recording downloads and moves, notices
+#   and hourly checks. One task may be a multi-GB download (RECORDING_MAX_BYTES), so its timeout
+#   is long;
+# - the "lifecycle" cluster, ``Q_CLUSTER_NAME=lifecycle manage.py qcluster``: only the
+#   every-minute room tick (webinars/schedules.py routes it), so rooms open and close on time
+#   however long the downloads take. A tick takes well under a second; its timeout ends a stuck
+#   one before the next is due, and a failed tick is not retried (the next one redoes it).
+# Each cluster fetches no more tasks than it can start, so a stop or a crash leaves no backlog
+# locked for ``retry`` seconds. ``qcluster`` stops within Q_STOP_GRACE seconds of SIGTERM
+# (portal/management/commands/qcluster.py).
 REDIS_URL = env_str("REDIS_URL")
+Q_WORKERS = env_int("Q_WORKERS", 2)
+Q_TIMEOUT = env_int("Q_TIMEOUT", 7200)
+Q_LIFECYCLE_TIMEOUT = env_int("Q_LIFECYCLE_TIMEOUT", 50)
+Q_STOP_GRACE = env_int("Q_STOP_GRACE", 15)
 Q_CLUSTER = {
     "name": "portal",
-    "workers": env_int("Q_WORKERS", 2),
-    # One task may be a multi-GB recording download (RECORDING_MAX_BYTES); ticks take < 1 s.
-    "timeout": env_int("Q_TIMEOUT", 7200),
-    "retry": env_int("Q_TIMEOUT", 7200) + 60,  # must exceed timeout
+    "workers": Q_WORKERS,
+    "timeout": Q_TIMEOUT,
+    "retry": Q_TIMEOUT + 60,  # must exceed timeout
     "max_attempts": 1,
-    "queue_limit": 50,
-    "bulk": 10,
+    "queue_limit": Q_WORKERS,
+    "bulk": 1,
     "poll": 1,
     "catch_up": False,
     "label": "Background tasks",
+    "ALT_CLUSTERS": {
+        "lifecycle": {
+            "workers": 1,
+            "timeout": Q_LIFECYCLE_TIMEOUT,
+            "retry": Q_LIFECYCLE_TIMEOUT + 10,
+            "queue_limit": 1,
+            "ack_failures": True,
+        },
+    },
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
@@ -333,8 +356,23 @@ LOGGING = {
     "loggers": {
         "webinars": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
         "portal": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "django-q": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     },
 }
+
+# A process may log to its own file instead (scripts/run.sh gives each cluster one): appended,
+# and rotated at 5 MB with 3 old files kept, so a restart keeps the evidence of what went before.
+LOG_FILE = env_str("LOG_FILE")
+if LOG_FILE:
+    LOGGING["handlers"]["file"] = {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": LOG_FILE,
+        "maxBytes": 5 * 1024 * 1024,
+        "backupCount": 3,
+        "formatter": "line",
+    }
+    for _logger in LOGGING["loggers"].values():
+        _logger["handlers"] = ["file"]
 
 # --- Public pages (issue 6) ----------------------------------------------------------------
 # The open-lessons feed (API JSON and the page's lists) is the same for every visitor: it is

@@ -23,10 +23,20 @@ def test_env_example_lists_every_variable_the_settings_read():
 def test_compose_file_declares_the_production_services():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"db", "minio", "minio-init", "web", "scheduler", "redis"} <= set(services)
-    assert "qcluster" in services["scheduler"]["command"]
-    assert "migrate" in services["web"]["command"]
+    assert {"db", "minio", "minio-init", "web", "scheduler", "worker", "redis"} <= set(services)
+    assert "migrate" in services["web"]["command"]  # also creates the database cache's table
     assert services["jitsi-web"]["profiles"] == ["jitsi"]
+    # Two clusters: the room tick on "lifecycle", downloads on the default one; all on Redis.
+    assert "profiles" not in services["redis"]
+    for name in ("web", "scheduler", "worker"):
+        assert services[name]["environment"]["REDIS_URL"].endswith("redis://redis:6379/0}")
+        assert "redis" in services[name]["depends_on"]
+    for name in ("scheduler", "worker"):
+        assert "qcluster" in services[name]["command"]
+        assert int(services[name]["stop_grace_period"].rstrip("s")) >= 20
+    assert services["scheduler"]["environment"]["Q_CLUSTER_NAME"] == "lifecycle"
+    assert "Q_CLUSTER_NAME" not in services["web"]["environment"]
+    assert "Q_CLUSTER_NAME" not in services["worker"]["environment"]
 
 
 def test_requirements_are_all_pinned():

@@ -45,7 +45,7 @@ def occupy_worker(seconds: int) -> None:
     time.sleep(seconds)
 
 
-class TestDatabase:
+class SharedDatabase:
     """Raw SQL on the database the subprocesses use (``%s`` parameters on both engines)."""
 
     def __init__(self, sqlite_path: Path | None):
@@ -116,7 +116,7 @@ def test_rooms_open_while_downloads_hold_every_worker_and_busy_clusters_stop_wit
         )
     lesson = make_lesson(start=datetime.now(UTC) + timedelta(hours=3))  # not due yet
     database_url, sqlite_path = _database_url(tmp_path)
-    db = TestDatabase(sqlite_path)
+    db = SharedDatabase(sqlite_path)
     (tmp_path / "fault_cluster_settings.py").write_text(CLUSTER_SETTINGS)
     env = {
         **os.environ,
@@ -151,6 +151,7 @@ def test_rooms_open_while_downloads_hold_every_worker_and_busy_clusters_stop_wit
             seconds=ROOM_WITHIN_SECONDS + 30,
         )
         waited = time.monotonic() - entered
+        print(f"room {waited:.0f} s after the lesson entered its window")
         assert room, f"no room after {waited:.0f} s:\n{log.read_text()[-3000:]}"
         assert waited <= ROOM_WITHIN_SECONDS, f"the room came after {waited:.0f} s"
         assert lifecycle.poll() is None and work.poll() is None, log.read_text()[-3000:]
@@ -162,6 +163,7 @@ def test_rooms_open_while_downloads_hold_every_worker_and_busy_clusters_stop_wit
         for cluster in (lifecycle, work):
             cluster.wait(timeout=STOP_WITHIN_SECONDS + 30)
         stopped_after = time.monotonic() - stop_began
+        print(f"both clusters stopped {stopped_after:.1f} s after SIGTERM")
         assert stopped_after < STOP_WITHIN_SECONDS, f"stopped after {stopped_after:.0f} s"
         assert "terminating" in log.read_text()  # the downloads were cut short, not awaited
     finally:
@@ -193,7 +195,7 @@ def test_a_scheduler_killed_in_the_middle_of_a_tick_converges_once_restarted(tmp
     over = [make_room(make_lesson(start=now - timedelta(minutes=80))).lesson_id for _ in range(5)]
     due = len(soon) + len(live)
     database_url, sqlite_path = _database_url(tmp_path)
-    db = TestDatabase(sqlite_path)
+    db = SharedDatabase(sqlite_path)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.qcluster_settings",
@@ -212,6 +214,7 @@ def test_a_scheduler_killed_in_the_middle_of_a_tick_converges_once_restarted(tmp
         loop.wait(timeout=10)
         at_kill = db.value(created) - before
         assert 0 < at_kill < due, f"the kill did not land mid-tick ({at_kill} of {due} rooms)"
+        print(f"killed after {at_kill} of {due} rooms")
 
         again = _start(["webinar_maintain", "--interval", "1", "--max-ticks", "2"], env, log)
         assert again.wait(timeout=180) == 0, log.read_text()

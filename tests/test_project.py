@@ -158,3 +158,39 @@ def test_without_redis_every_process_shares_one_cache_so_throttles_count_across_
     assert worker("read-page") == "cached page"
     worker("clear-page")  # an editor's publish, handled by another worker
     assert worker("read-page") == "cached None"
+
+
+# --- Two clusters: the room tick's Schedule names the lifecycle cluster, configured apart ----
+
+CLUSTER_CONF = """
+import django
+django.setup()
+from django_q.conf import Conf
+print(Conf.CLUSTER_NAME, Conf.PREFIX, Conf.WORKERS, Conf.TIMEOUT, Conf.RETRY, Conf.QUEUE_LIMIT)
+"""
+
+
+def cluster_conf(**env) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", CLUSTER_CONF],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.dev", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_the_room_tick_runs_on_the_lifecycle_cluster_with_a_short_timeout():
+    from webinars.schedules import LIFECYCLE_CLUSTER, MAINTAIN_ROOMS, SCHEDULES
+
+    routes = {spec["name"]: spec["cluster"] for spec in SCHEDULES}
+    assert routes[MAINTAIN_ROOMS] == LIFECYCLE_CLUSTER
+    assert all(cluster is None for name, cluster in routes.items() if name != MAINTAIN_ROOMS)
+    work = cluster_conf(Q_CLUSTER_NAME="")
+    lifecycle = cluster_conf(Q_CLUSTER_NAME=LIFECYCLE_CLUSTER)
+    # name, prefix (signing salt: the same for both), workers, timeout, retry, queue limit
+    assert work == ["portal", "portal", "2", "7200", "7260", "2"]
+    assert lifecycle == ["lifecycle", "portal", "1", "50", "60", "1"]

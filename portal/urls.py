@@ -7,6 +7,9 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from webinars.api.wagtail_api import api_router
 
+# A database error outside a view (a middleware's query) is a 503 too: portal/middleware.py.
+handler500 = "portal.middleware.server_error"
+
 urlpatterns = [
     path("django-admin/", django_admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),

@@ -1,18 +1,44 @@
 #!/usr/bin/env bash
-# Sets up and runs the portal on SQLite with demo data and the django-q2 scheduler.
+# Sets up and runs the portal on SQLite with demo data: the web server and both django-q2
+# clusters ("lifecycle": the room tick; the default "work" one: recording downloads, notices).
+# Ctrl-C (or SIGTERM) stops all three; each cluster stops within Q_STOP_GRACE (15 s) + a few.
+# The clusters' logs append to $LOG_DIR/lifecycle.log and work.log (rotated at 5 MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export DJANGO_SETTINGS_MODULE=portal.settings.dev
 PORT="${PORT:-8000}"
+LOG_DIR="${LOG_DIR:-logs}"
 PY=.venv/bin/python
 $PY manage.py migrate --noinput -v0
 $PY manage.py seed_demo
-$PY manage.py qcluster > qcluster.log 2>&1 &
-cluster=$!
-trap 'kill $cluster 2>/dev/null; wait $cluster 2>/dev/null' EXIT INT TERM
+mkdir -p "$LOG_DIR"
+
+pids=()
+stop_all() {
+  trap - EXIT INT TERM
+  [ "${#pids[@]}" -eq 0 ] && return
+  echo "stopping (pids ${pids[*]}) …"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap stop_all EXIT INT TERM
+
+# Python logging writes each cluster's file (LOG_FILE); the redirect keeps what is not logging
+# (a traceback at start-up) in the same place.
+LOG_FILE="$LOG_DIR/lifecycle.log" Q_CLUSTER_NAME=lifecycle \
+  $PY manage.py qcluster >>"$LOG_DIR/lifecycle.log" 2>&1 &
+pids+=($!)
+LOG_FILE="$LOG_DIR/work.log" $PY manage.py qcluster >>"$LOG_DIR/work.log" 2>&1 &
+pids+=($!)
+
 echo
 echo "Cedar webinar portal: http://127.0.0.1:${PORT}/   admin: http://127.0.0.1:${PORT}/admin/"
-echo "API docs: http://127.0.0.1:${PORT}/api/docs/   scheduler log: qcluster.log (pid $cluster)"
+echo "API docs: http://127.0.0.1:${PORT}/api/docs/"
+echo "scheduler logs: $LOG_DIR/lifecycle.log (room ticks), $LOG_DIR/work.log (recordings)"
 echo
-$PY manage.py runserver "127.0.0.1:${PORT}"
+# In the background so that a signal reaches the trap at once (bash runs traps only between
+# commands, and `wait` is one it interrupts).
+$PY manage.py runserver "127.0.0.1:${PORT}" &
+pids+=($!)
+wait "${pids[-1]}"

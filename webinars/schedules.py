@@ -4,6 +4,10 @@
 ``webinars.signals``), so a fresh deployment's ``qcluster`` runs the room lifecycle with no
 manual step. Rows are matched by name: re-running updates them instead of adding copies, and
 an operator's choice to pause one (``repeats=0`` in the admin) is kept.
+
+The room tick runs on its own cluster (``LIFECYCLE_CLUSTER``, started with
+``Q_CLUSTER_NAME=lifecycle manage.py qcluster``) so that long recording downloads on the
+default cluster never delay a room opening; everything else runs on the default cluster.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -12,6 +16,7 @@ from django.utils import timezone
 MAINTAIN_ROOMS = "webinars.maintain_rooms"
 EXPIRE_STALE_RECORDINGS = "webinars.expire_stale_recordings"
 CHECK_RECORDINGS = "webinars.check_recordings"
+LIFECYCLE_CLUSTER = "lifecycle"  # a key of Q_CLUSTER["ALT_CLUSTERS"] (portal/settings/base.py)
 
 SCHEDULES = [
     {
@@ -20,18 +25,21 @@ SCHEDULES = [
         "schedule_type": "I",  # Schedule.MINUTES
         "minutes": 1,
         "repeats": -1,
+        "cluster": LIFECYCLE_CLUSTER,
     },
     {
         "name": EXPIRE_STALE_RECORDINGS,
         "func": "webinars.tasks.expire_stale_recordings",
         "schedule_type": "H",  # Schedule.HOURLY
         "repeats": -1,
+        "cluster": None,  # the default cluster
     },
     {
         "name": CHECK_RECORDINGS,
         "func": "webinars.tasks.check_recordings",
         "schedule_type": "H",  # Schedule.HOURLY
         "repeats": -1,
+        "cluster": None,  # the default cluster
     },
 ]
 

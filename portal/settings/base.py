@@ -45,6 +45,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    "portal",
     "home",
     "webinars",
     "wagtail.contrib.forms",
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "portal.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -125,6 +127,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     # so this lifts join throughput by about a third. Turn it off (0) behind a pooler that
     # cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The run command's web server and scheduler write to one SQLite file. WAL lets readers go on
+    # while one writes; IMMEDIATE takes the write lock when a transaction begins, so two writers
+    # queue (up to the busy timeout) instead of one failing with "database is locked" when both
+    # upgrade a read to a write. docs/operations.md says when to move to PostgreSQL.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+    }
+# A connection the database dropped (restart, failover, an idle timeout) is noticed at the
+# next request and replaced, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -221,20 +236,43 @@ ROOM_CLOSE_GRACE_MIN = env_int("ROOM_CLOSE_GRACE_MIN", 10)
 OPEN_LESSONS_HORIZON_HOURS = env_int("OPEN_LESSONS_HORIZON_HOURS", 48)
 MAINTAIN_BATCH_SIZE = env_int("MAINTAIN_BATCH_SIZE", 2000)
 
-# --- Background jobs (django-q2) ------------------------------------------------------------
+# --- Background jobs (django-q2): two clusters, one broker, a queue each ----------------------
+# docs/operations.md describes both processes:
+# - the default ("work") cluster, ``manage.py qcluster``: recording downloads and moves, notices
+#   and hourly checks. One task may be a multi-GB download (RECORDING_MAX_BYTES), so its timeout
+#   is long;
+# - the "lifecycle" cluster, ``Q_CLUSTER_NAME=lifecycle manage.py qcluster``: only the
+#   every-minute room tick (webinars/schedules.py routes it), so rooms open and close on time
+#   however long the downloads take. A tick takes well under a second; its timeout ends a stuck
+#   one before the next is due, and a failed tick is not retried (the next one redoes it).
+# Each cluster fetches no more tasks than it can start, so a stop or a crash leaves no backlog
+# locked for ``retry`` seconds. ``qcluster`` stops within Q_STOP_GRACE seconds of SIGTERM
+# (portal/management/commands/qcluster.py).
 REDIS_URL = env_str("REDIS_URL")
+Q_WORKERS = env_int("Q_WORKERS", 2)
+Q_TIMEOUT = env_int("Q_TIMEOUT", 7200)
+Q_LIFECYCLE_TIMEOUT = env_int("Q_LIFECYCLE_TIMEOUT", 50)
+Q_STOP_GRACE = env_int("Q_STOP_GRACE", 15)
 Q_CLUSTER = {
     "name": "portal",
-    "workers": env_int("Q_WORKERS", 2),
-    # One task may be a multi-GB recording download (RECORDING_MAX_BYTES); ticks take < 1 s.
-    "timeout": env_int("Q_TIMEOUT", 7200),
-    "retry": env_int("Q_TIMEOUT", 7200) + 60,  # must exceed timeout
+    "workers": Q_WORKERS,
+    "timeout": Q_TIMEOUT,
+    "retry": Q_TIMEOUT + 60,  # must exceed timeout
     "max_attempts": 1,
-    "queue_limit": 50,
-    "bulk": 10,
+    "queue_limit": Q_WORKERS,
+    "bulk": 1,
     "poll": 1,
     "catch_up": False,
     "label": "Background tasks",
+    "ALT_CLUSTERS": {
+        "lifecycle": {
+            "workers": 1,
+            "timeout": Q_LIFECYCLE_TIMEOUT,
+            "retry": Q_LIFECYCLE_TIMEOUT + 10,
+            "queue_limit": 1,
+            "ack_failures": True,
+        },
+    },
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
@@ -249,7 +287,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["webinars.api.parsers.LimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "webinars.api.errors.json_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
@@ -260,6 +298,9 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
+# The largest JSON body an API call may send (webhooks, Jibri's finalize call, meetings): real
+# ones are a few KB, so anything near this is a mistake or an attack (413).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cedar webinar portal API",
     "DESCRIPTION": "Rooms, joins, recordings and feeds of the school's Jitsi webinars.",
@@ -270,13 +311,28 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Caches ---------------------------------------------------------------------------------
+# One cache for every process of the site (each gunicorn worker, both clusters), so a throttle
+# counts a guest once and an editor's change clears a page everywhere: Redis when REDIS_URL is
+# set, else a table in the site's database (``migrate`` creates it: portal/apps.py).
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    ),
+    # django-q2 saves each cluster's status twice a second; without Redis it stays in memory
+    # rather than writing the database that often (``qinfo`` then sees no cluster).
+    "cluster_status": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
 }
+Q_CLUSTER["cache"] = "cluster_status"
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -299,8 +355,24 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "loggers": {
         "webinars": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "portal": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "django-q": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     },
 }
+
+# A process may log to its own file instead (scripts/run.sh gives each cluster one): appended,
+# and rotated at 5 MB with 3 old files kept, so a restart keeps the evidence of what went before.
+LOG_FILE = env_str("LOG_FILE")
+if LOG_FILE:
+    LOGGING["handlers"]["file"] = {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": LOG_FILE,
+        "maxBytes": 5 * 1024 * 1024,
+        "backupCount": 3,
+        "formatter": "line",
+    }
+    for _logger in LOGGING["loggers"].values():
+        _logger["handlers"] = ["file"]
 
 # --- Public pages (issue 6) ----------------------------------------------------------------
 # The open-lessons feed (API JSON and the page's lists) is the same for every visitor: it is

@@ -22,7 +22,7 @@ from django_q.models import Schedule
 
 from tests.factories import make_lesson
 from webinars.models import Heartbeat, Room
-from webinars.schedules import MAINTAIN_ROOMS, install_schedules
+from webinars.schedules import LIFECYCLE_CLUSTER, MAINTAIN_ROOMS, install_schedules
 from webinars.selectors.health import SCHEDULER_HEARTBEAT
 
 WAIT_SECONDS = 120  # the cluster's scheduler first looks about 30 s after start
@@ -78,6 +78,7 @@ def test_a_running_cluster_creates_a_due_room_by_itself(tmp_path):
         "DJANGO_SETTINGS_MODULE": "tests.qcluster_settings",
         "DATABASE_URL": database_url,
         "PYTHONPATH": str(settings.BASE_DIR),
+        "Q_CLUSTER_NAME": LIFECYCLE_CLUSTER,  # the cluster the room tick is routed to
     }
     cluster = subprocess.Popen(
         [sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"],

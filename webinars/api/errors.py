@@ -1,15 +1,21 @@
 """Every API error is JSON: ``{"detail": …}``, plus field errors for validation (400)."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import exception_handler
+
+from webinars.api.parsers import BodyTooLarge
 
 
 def json_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ValidationError(detail)
+    elif isinstance(exc, RequestDataTooBig):  # a view read request.body past Django's limit
+        exc = BodyTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -27,8 +28,13 @@ class ZonedDateTimeField(serializers.DateTimeField):
     """ISO 8601 with offset, in UTC or in the zone of ``?tz=``; input must carry an offset."""
 
     default_error_messages = {
-        "naive": "Include a UTC offset, e.g. 2026-09-12T10:00:00+03:00 "
-        "(naive times are ambiguous).",
+        "naive": _(
+            "Include a UTC offset, e.g. 2026-09-12T10:00:00+03:00 (naive times are ambiguous)."
+        ),
+        "impossible": _(
+            "Not a real date and time: check the month, day and hour, and keep the UTC offset "
+            "under 24 hours, e.g. 2026-09-12T10:00:00+03:00."
+        ),
     }
 
     def to_representation(self, value):
@@ -38,10 +44,16 @@ class ZonedDateTimeField(serializers.DateTimeField):
         return value.astimezone(zone).isoformat()
 
     def to_internal_value(self, value):
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # well-formed but impossible: month 13, hour 25, offset +24:00
+            self.fail("impossible")
         if parsed is not None and timezone.is_naive(parsed):
             self.fail("naive")
-        return super().to_internal_value(value).astimezone(UTC)
+        try:
+            return super().to_internal_value(value).astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 pushed past the calendar by the offset
+            self.fail("overflow")
 
 
 class SubjectSerializer(serializers.ModelSerializer):

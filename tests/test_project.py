@@ -105,22 +105,21 @@ GUEST = """
 import sys
 import django
 django.setup()
-from django.core.cache import cache
 from django.test import RequestFactory
 from rest_framework.request import Request
 from webinars.api.throttles import PublicJoinIpThrottle
-from webinars.public.views import OPEN_LESSONS_PAGE_CACHE_KEY
+from webinars.public import caching
 action = sys.argv[1]
 if action == "join":
     request = Request(RequestFactory().post("/api/public/rooms/x/join/", REMOTE_ADDR="10.0.0.7"))
     allowed = sum(PublicJoinIpThrottle().allow_request(request, None) for _ in range(15))
     print("allowed", allowed)
-elif action == "cache-page":
-    cache.set(OPEN_LESSONS_PAGE_CACHE_KEY, "page", 300)
-elif action == "clear-page":
-    cache.delete(OPEN_LESSONS_PAGE_CACHE_KEY)
-else:
-    print("cached", cache.get(OPEN_LESSONS_PAGE_CACHE_KEY))
+elif action == "cache-page":  # this worker looks the open-lessons page up and keeps it
+    caching.open_lessons_route(load=lambda: "page")
+elif action == "clear-page":  # an editor publishes the page in another worker
+    caching.open_lessons_page_changed()
+else:  # a third worker: the cached page, or what it would load itself
+    print("cached", caching.open_lessons_route(load=lambda: None))
 """
 
 

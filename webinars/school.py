@@ -180,7 +180,10 @@ class LessonSeries(models.Model):
         verbose_name_plural = _("lesson series")
         constraints = [
             models.UniqueConstraint(
-                fields=["ref"], condition=~Q(ref=""), name="lesson_series_ref_unique"
+                fields=["ref"],
+                condition=~Q(ref=""),
+                name="lesson_series_ref_unique",
+                violation_error_message=_("Another series already has this timetable reference."),
             ),
             models.CheckConstraint(
                 condition=Q(end_time__gt=models.F("start_time")), name="series_end_after_start"

@@ -35,8 +35,8 @@ from webinars.services.series_plans import (
     clash_message,
     closures_between,
     day_span,
+    plan_ignored_lessons,
     plan_slots,
-    replaced_lessons,
     series_lessons,
     series_plan,
     series_plans_apply,
@@ -69,9 +69,8 @@ def series_validate(
         now=now,
         allow_past=allow_past,
     )
-    ignore = replaced_lessons([series.pk], now) if series.pk else None
     errors = defaultdict(list)
-    for clash in find_clashes(plan_slots(plan), ignore=ignore):
+    for clash in find_clashes(plan_slots(plan), ignore=plan_ignored_lessons([plan])):
         if clash.field == "teacher":
             name = "teacher" if clash.subject_id == series.teacher_id else "co_teachers"
         else:
@@ -183,20 +182,28 @@ def closure_create(
 
     Returns ``(closure, cancelled)``. Series generate nothing inside a closure from now on.
     """
-    now = now or timezone.now()
     closure = SchoolClosure(start_date=start_date, end_date=end_date, reason=reason)
     closure.full_clean()
-    first, last = day_span(start_date, end_date)
     with transaction.atomic():
         closure.save()
-        lessons = Lesson.objects.filter(
-            is_cancelled=False,
-            scheduled_start__gte=max(first, now),
-            scheduled_start__lt=last,
-        ).order_by("scheduled_start")
-        cancelled = lessons_cancel(lessons=lessons)
+        cancelled = _cancel_inside(closure, now or timezone.now())
     logger.info("closure created closure=%s cancelled=%s", closure.pk, cancelled)
     return closure, cancelled
+
+
+def closure_update(*, closure: SchoolClosure, now: datetime | None = None) -> tuple[int, int]:
+    """Save a closure's new dates: lessons back outside it return, lessons inside are cancelled.
+
+    Returns ``(revived, cancelled)``.
+    """
+    now = now or timezone.now()
+    closure.full_clean()
+    before = SchoolClosure.objects.get(pk=closure.pk)
+    with transaction.atomic():
+        closure.save()
+        revived = _series_resync_between(before.start_date, before.end_date, now)
+        cancelled = _cancel_inside(closure, now)
+    return revived, cancelled
 
 
 def closure_delete(*, closure: SchoolClosure, now: datetime | None = None) -> int:
@@ -204,25 +211,35 @@ def closure_delete(*, closure: SchoolClosure, now: datetime | None = None) -> in
 
     Lessons outside any series stay cancelled: nothing says who cancelled them.
     """
-    now = now or timezone.now()
-    first, last = day_span(closure.start_date, closure.end_date)
     with transaction.atomic():
         closure.delete()
-        affected = LessonSeries.objects.filter(
-            lessons__scheduled_start__gte=first, lessons__scheduled_start__lt=last
-        ).distinct()
-        revived = 0
-        for series in affected:
-            co_teacher_ids = series.co_teachers.values_list("pk", flat=True)
-            plan = series_plan(
-                series=series,
-                co_teacher_ids=co_teacher_ids,
-                existing=series_lessons([series.pk])[series.pk],
-                closures=closures_between(series.first_date, series.last_date),
-                now=now,
-            )
-            revived += series_plans_apply([plan]).updated
-    return revived
+        return _series_resync_between(closure.start_date, closure.end_date, now or timezone.now())
+
+
+def _cancel_inside(closure: SchoolClosure, now: datetime) -> int:
+    first, last = day_span(closure.start_date, closure.end_date)
+    lessons = Lesson.objects.filter(
+        is_cancelled=False, scheduled_start__gte=max(first, now), scheduled_start__lt=last
+    ).order_by("scheduled_start")
+    return lessons_cancel(lessons=lessons)
+
+
+def _series_resync_between(first_day: date, last_day: date, now: datetime) -> int:
+    """Re-plan the series that meet in these days (after a closure moved or went)."""
+    affected = list(LessonSeries.objects.filter(first_date__lte=last_day, last_date__gte=first_day))
+    existing = series_lessons([series.pk for series in affected])
+    plans = [
+        series_plan(
+            series=series,
+            co_teacher_ids=series.co_teachers.values_list("pk", flat=True),
+            existing=existing[series.pk],
+            closures=closures_between(series.first_date, series.last_date),
+            now=now,
+        )
+        for series in affected
+    ]
+    counts = series_plans_apply(plans)
+    return counts.updated + counts.created
 
 
 def lessons_cancel_day(

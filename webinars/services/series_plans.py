@@ -207,9 +207,11 @@ def plan_slots(plan: SeriesPlan, *, handle=None, name: str | None = None) -> lis
     ]
 
 
-def replaced_lessons(series_ids: Iterable[int], now: datetime) -> Q:
-    """The lessons a re-planned series may move: its future ones nobody edited by hand."""
-    return Q(series_id__in=list(series_ids), detached_from_series=False, scheduled_start__gt=now)
+def plan_ignored_lessons(plans: Iterable[SeriesPlan]) -> Q | None:
+    """The lessons the plans move or cancel: their old places are no obstacle to the new."""
+    pks = [lesson.pk for plan in plans for lesson, _changed in plan.update]
+    pks += [lesson.pk for plan in plans for lesson in plan.cancel]
+    return Q(pk__in=pks) if pks else None
 
 
 def clash_message(clash: Clash) -> str:

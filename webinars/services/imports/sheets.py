@@ -181,11 +181,12 @@ def cell_text(value) -> str:
 
 
 def parse_weekday(value) -> int:
-    text = cell_text(value).lower().rstrip(".")
-    if text.isdigit() and 1 <= int(text) <= 7:
-        return int(text)
-    if text in WEEKDAY_NAMES:
-        return WEEKDAY_NAMES[text]
+    text = cell_text(value)
+    key = text.lower().rstrip(".")
+    if key.isdigit() and 1 <= int(key) <= 7:
+        return int(key)
+    if key in WEEKDAY_NAMES:
+        return WEEKDAY_NAMES[key]
     raise ValueError(_('"%(value)s" is not a weekday (Mon…Sun, Пн…Вс or 1–7)') % {"value": text})
 
 

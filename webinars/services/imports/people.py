@@ -153,15 +153,17 @@ def _read_row(number, cells, columns, existing, seen, errors) -> _Person | None:
         for name, messages in error.message_dict.items():
             bad.extend(RowError(number, name, message) for message in messages)
     person = _Person(number=number, user=user, groups=groups, outcome=outcome, stored=stored)
+    # With the column in the file, a person who is not (or no longer) a student has no class,
+    # and one who is not a parent has no children here.
     class_name = cell_text(cells.get("class"))
     if class_name and STUDENTS not in groups:
         bad.append(RowError(number, "class", _("only students have a class")))
-    elif "class" in columns and STUDENTS in groups:
+    elif "class" in columns:
         person.school_class = class_name
     children = parse_list(cells.get("children"))
     if children and PARENTS not in groups:
         bad.append(RowError(number, "children", _("only parents have children here")))
-    elif "children" in columns and PARENTS in groups:
+    elif "children" in columns:
         person.children = children
     errors.extend(bad)
     return None if bad else person

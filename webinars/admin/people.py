@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.choosers import BaseFilterForm
-from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.chooser import ChooserViewSet
@@ -145,14 +145,10 @@ class PeopleIndexView(ActionsIndexView):
 
     @property
     def columns(self):
+        name = self._get_title_column("last_name", accessor=person_label)
+        name.label = _("Name")
         columns = [
-            TitleColumn(
-                "last_name",
-                label=_("Name"),
-                accessor=person_label,
-                sort_key="last_name",
-                get_url=lambda user: reverse(self.edit_url_name, args=[user.pk]),
-            ),
+            name,
             Column("email", label=_("Email"), sort_key="email"),
         ]
         if self.group == STUDENTS:

@@ -17,7 +17,12 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from webinars.admin.common import ActionsIndexView, SchoolInspectView, person_column
+from webinars.admin.common import (
+    ActionsIndexView,
+    SchoolInspectView,
+    SchoolModelViewSet,
+    person_column,
+)
 from webinars.admin.people import parent_chooser, student_chooser
 from webinars.forms import EnrolClassForm, SchoolClassAdminForm
 from webinars.models import Enrollment, Guardianship, SchoolClass, Subject
@@ -93,8 +98,8 @@ class SchoolClassViewSet(ModelViewSet):
     class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
         row_actions = [("enrol", _("Enrol the class in a subject"), "group")]
 
-    def get_queryset(self, request):
-        return SchoolClass.objects.annotate(size=Count("students"))
+        def get_base_queryset(self):
+            return super().get_base_queryset().annotate(size=Count("students"))
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
@@ -115,8 +120,9 @@ class EnrollmentFilterSet(django_filters.FilterSet):
         fields = ["subject", "school_class"]
 
 
-class EnrollmentViewSet(ModelViewSet):
+class EnrollmentViewSet(SchoolModelViewSet):
     model = Enrollment
+    list_select_related = ("student", "subject")
     icon = "group"
     list_display = ["__str__", person_column("student", _("Student")), "subject"]
     filterset_class = EnrollmentFilterSet
@@ -125,12 +131,6 @@ class EnrollmentViewSet(ModelViewSet):
     edit_handler = ObjectList(
         [FieldPanel("student", widget=student_chooser.widget_class), FieldPanel("subject")]
     )
-
-    class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
-        pass
-
-    def get_queryset(self, request):
-        return Enrollment.objects.select_related("student", "subject")
 
 
 class GuardianshipFilterSet(django_filters.FilterSet):
@@ -143,8 +143,9 @@ class GuardianshipFilterSet(django_filters.FilterSet):
         fields = ["school_class"]
 
 
-class GuardianshipViewSet(ModelViewSet):
+class GuardianshipViewSet(SchoolModelViewSet):
     model = Guardianship
+    list_select_related = ("parent", "child")
     icon = "user"
     list_display = [
         "__str__",
@@ -165,9 +166,3 @@ class GuardianshipViewSet(ModelViewSet):
             FieldPanel("child", widget=student_chooser.widget_class),
         ]
     )
-
-    class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
-        pass
-
-    def get_queryset(self, request):
-        return Guardianship.objects.select_related("parent", "child")

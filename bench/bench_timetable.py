@@ -64,6 +64,7 @@ def timetable_csv(first_monday, teachers, classes, subjects) -> bytes:
                 f"{start + timedelta(minutes=45):%H:%M}",
                 first_monday.isoformat(),
                 last.isoformat(),
+                "yes" if i % 10 == 0 else "no",
                 f"TT-{i:03d}",
             ]
         )
@@ -124,7 +125,7 @@ def measure_list(client, label: str, teachers, classes, subjects) -> dict:
             "scheduled_start_to": (today + timedelta(days=30)).isoformat(),
         },
         "open": {"is_open": "true"},
-        "search": {"q": "Archive 4"},
+        "search": {"q": "No7"},  # a teacher's surname: found at both sizes
         "sorted by start": {"ordering": "-scheduled_start"},
     }
     figures = {}

@@ -9,6 +9,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from webinars.models import Subject
 from webinars.people import STUDENTS, TEACHERS, people_in, person_label
+from webinars.services.lessons import lesson_detach_if_edited, series_validate
 from webinars.timezones import UTC, school_zone
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -114,8 +115,6 @@ class LessonAdminForm(PastLessonsMixin, WagtailAdminModelForm):
         return cleaned
 
     def save(self, commit=True):
-        from webinars.services.lessons import lesson_detach_if_edited
-
         lesson_detach_if_edited(lesson=self.instance, changed=self.changed_data)
         return super().save(commit=commit)
 
@@ -137,8 +136,6 @@ class LessonSeriesAdminForm(PastLessonsMixin, WagtailAdminModelForm):
         super()._post_clean()
         if self.errors:
             return
-        from webinars.services.lessons import series_validate
-
         try:
             self.plan = series_validate(
                 series=self.instance,

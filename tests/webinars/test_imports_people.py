@@ -173,7 +173,7 @@ def test_command_exits_1_on_a_bad_row(tmp_path, capsys):
 def test_admin_imports_people_from_the_students_list(admin_user, client):
     client.force_login(admin_user)
     students_page = client.get(reverse("students:index")).content.decode()
-    url = reverse("lessons:import_people")
+    url = reverse("students:import")
     assert url in students_page
     upload = io.BytesIO(csv_bytes(ROWS))
     upload.name = "people.csv"

@@ -28,6 +28,7 @@ class _AdminPage(WagtailAdminTemplateMixin, TemplateView):
     permissions: tuple[str, ...] = ()
     header_icon = "upload"
     index_url_name = "lessons:index"
+    index_label = _("Lessons")
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.has_perms(self.permissions):

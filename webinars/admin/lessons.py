@@ -27,12 +27,21 @@ from webinars.admin.common import (
     yes_no_column,
     zoned_column,
 )
-from webinars.admin.imports import PeopleImportView, SnowDayView, TimetableImportView
+from webinars.admin.imports import SnowDayView, TimetableImportView
 from webinars.admin.people import teacher_chooser
 from webinars.admin_views import LessonDeleteView
 from webinars.forms import LessonAdminForm, LessonSeriesAdminForm
 from webinars.models import Lesson, LessonSeries, SchoolClosure
 from webinars.people import TEACHERS
+from webinars.selectors.lesson_room import lesson_room_summary
+from webinars.services.lessons import (
+    closure_create,
+    closure_delete,
+    closure_update,
+    series_delete,
+    series_generate,
+    series_update,
+)
 
 # --- Lessons ------------------------------------------------------------------------------
 
@@ -87,8 +96,6 @@ class LessonRoomPanel(Panel):
             return bool(self.instance and self.instance.pk)
 
         def get_context_data(self, parent_context=None):
-            from webinars.selectors.lesson_room import lesson_room_summary
-
             context = super().get_context_data(parent_context)
             context.update(lesson_room_summary(lesson=self.instance))
             return context
@@ -166,7 +173,6 @@ class LessonViewSet(SchoolModelViewSet):
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("import/", TimetableImportView.as_view(), name="import_timetable"),
-            path("import-people/", PeopleImportView.as_view(), name="import_people"),
             path("snow-day/", SnowDayView.as_view(), name="snow_day"),
         ]
 
@@ -180,8 +186,6 @@ class SeriesSaveMixin:
     log_action = ""
 
     def save_instance(self):
-        from webinars.services.lessons import series_generate, series_update
-
         write = series_update if self.form.instance.pk else series_generate
         self.counts = write(
             series=self.form.instance,
@@ -212,24 +216,11 @@ class SeriesEditView(SeriesSaveMixin, EditView):
     log_action = "wagtail.edit"
 
 
-class SeriesDeleteView(DeleteView):
+class SeriesDeleteView(LessonDeleteView):
     """Deleting a series deletes its lessons, refused while one has a READY recording."""
 
     def delete_action(self):
-        from webinars.services.lessons import series_delete
-
         series_delete(series=self.object)
-
-    def form_valid(self, form):
-        from django.core.exceptions import ValidationError
-        from django.shortcuts import redirect
-        from wagtail.admin import messages
-
-        try:
-            return super().form_valid(form)
-        except ValidationError as error:
-            messages.error(self.request, " ".join(error.messages))
-            return redirect(self.get_success_url())
 
 
 class LessonSeriesFilterSet(django_filters.FilterSet):
@@ -305,8 +296,6 @@ class ClosureCreateView(CreateView):
     """A new closure cancels the lessons inside it that have not started (one service call)."""
 
     def save_instance(self):
-        from webinars.services.lessons import closure_create
-
         closure = self.form.instance
         self.form.instance, self.cancelled = closure_create(
             start_date=closure.start_date, end_date=closure.end_date, reason=closure.reason
@@ -323,8 +312,6 @@ class ClosureCreateView(CreateView):
 
 class ClosureEditView(EditView):
     def save_instance(self):
-        from webinars.services.lessons import closure_update
-
         self.revived, self.cancelled = closure_update(closure=self.form.instance)
         log(instance=self.form.instance, action="wagtail.edit", user=self.request.user)
         return self.form.instance
@@ -339,8 +326,6 @@ class ClosureDeleteView(DeleteView):
     """Removing a closure brings back the series' lessons it had cancelled."""
 
     def delete_action(self):
-        from webinars.services.lessons import closure_delete
-
         closure_delete(closure=self.object)
 
 

@@ -20,6 +20,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.admin.widgets.chooser import BaseChooser
 
 from webinars.admin.common import ActionsIndexView
+from webinars.admin.imports import PeopleImportView
 from webinars.admin_views import ConfirmActionView
 from webinars.people import PARENTS, STUDENTS, TEACHERS, people_in, person_label
 from webinars.services.accounts import people_send_password_link
@@ -218,7 +219,7 @@ class PeopleViewSet(ViewSet):
             "page_title": self.menu_label,
             "index_url_name": self.get_url_name("index"),
             "index_results_url_name": self.get_url_name("index_results"),
-            "import_url_name": "lessons:import_people",
+            "import_url_name": self.get_url_name("import"),
         }
         return [
             path("", PeopleIndexView.as_view(**index), name="index"),
@@ -226,6 +227,11 @@ class PeopleViewSet(ViewSet):
                 "results/",
                 PeopleIndexView.as_view(**index, results_only=True),
                 name="index_results",
+            ),
+            path(
+                "import/",
+                PeopleImportView.as_view(index_url_name=self.get_url_name("index")),
+                name="import",
             ),
             path(
                 "password-link/<int:pk>/",

@@ -27,6 +27,7 @@ from webinars.admin.people import parent_chooser, student_chooser
 from webinars.forms import EnrolClassForm, SchoolClassAdminForm
 from webinars.models import Enrollment, Guardianship, SchoolClass, Subject
 from webinars.people import person_label
+from webinars.services.lessons import class_enrol_in_subject
 
 
 class SubjectViewSet(ModelViewSet):
@@ -67,8 +68,6 @@ class EnrolClassView(WagtailAdminTemplateMixin, FormView):
         )
 
     def form_valid(self, form):
-        from webinars.services.lessons import class_enrol_in_subject
-
         subject = form.cleaned_data["subject"]
         added = class_enrol_in_subject(school_class=self.school_class, subject=subject)
         messages.success(

@@ -14,6 +14,7 @@ from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from webinars.choices import (
@@ -28,6 +29,7 @@ from webinars.choices import (
     RoomType,
 )
 from webinars.lifecycle import room_window
+from webinars.people import TEACHERS, require_group
 from webinars.providers import VideoProvider, provider_for
 
 MAX_LESSON_DURATION = timedelta(hours=12)
@@ -97,8 +99,37 @@ class Lesson(models.Model):
         related_name="+",
         verbose_name=_("cover image"),
     )
+    school_class = models.ForeignKey(
+        "webinars.SchoolClass",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lessons",
+        verbose_name=_("class"),
+        help_text=_("When set, this class's students take part instead of the subject's."),
+    )
+    series = models.ForeignKey(
+        "webinars.LessonSeries",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,  # deleting a series goes through series_delete's guard
+        related_name="lessons",
+        verbose_name=_("series"),
+    )
+    detached_from_series = models.BooleanField(
+        _("edited on its own"),
+        default=False,
+        editable=False,
+        help_text=_("Changes to its series no longer touch this lesson."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Set by callers before full_clean(): creating a lesson in the past must be meant, and the
+    # co-teachers a form is about to save are checked for clashes before they exist as rows.
+    allow_past = False
+    planned_co_teacher_ids: set[int] | None = None
 
     class Meta:
         ordering = ["scheduled_start"]
@@ -122,56 +153,20 @@ class Lesson(models.Model):
                 raise ValidationError({"scheduled_end": _("The end must be after the start.")})
             if self.scheduled_end - self.scheduled_start > MAX_LESSON_DURATION:
                 raise ValidationError({"scheduled_end": _("A lesson may last at most 12 hours.")})
+            if self._state.adding and not self.allow_past and self.scheduled_start < timezone.now():
+                raise ValidationError(
+                    {"scheduled_start": _("This is in the past; confirm to create it anyway.")}
+                )
+        if self.teacher_id:
+            require_group(field="teacher", group=TEACHERS, user_ids=[self.teacher_id])
+        if self.planned_co_teacher_ids:
+            require_group(field="co_teachers", group=TEACHERS, user_ids=self.planned_co_teacher_ids)
+        if self.scheduled_start and self.scheduled_end and self.teacher_id and self.subject_id:
+            from webinars.clashes import lesson_clash_errors
 
-
-class Enrollment(models.Model):
-    student = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="enrollments",
-        verbose_name=_("student"),
-    )
-    subject = models.ForeignKey(
-        Subject, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("subject")
-    )
-
-    class Meta:
-        verbose_name = _("enrollment")
-        verbose_name_plural = _("enrollments")
-        constraints = [
-            models.UniqueConstraint(fields=["student", "subject"], name="enrollment_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.student} → {self.subject}"
-
-
-class Guardianship(models.Model):
-    parent = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="guardianships",
-        verbose_name=_("parent"),
-    )
-    child = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="guardians",
-        verbose_name=_("child"),
-    )
-
-    class Meta:
-        verbose_name = _("guardianship")
-        verbose_name_plural = _("guardianships")
-        constraints = [
-            models.UniqueConstraint(fields=["parent", "child"], name="guardianship_unique"),
-            models.CheckConstraint(
-                condition=~Q(parent=models.F("child")), name="guardianship_not_self"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.parent} → {self.child}"
+            errors = lesson_clash_errors(lesson=self)
+            if errors:
+                raise ValidationError(errors)
 
 
 class Room(models.Model):
@@ -478,5 +473,13 @@ class CalendarToken(models.Model):
         return f"calendar of {self.user}"
 
 
-# Wagtail pages are models of this app too: import them so Django registers them.
+# Wagtail pages, and the school's people, classes and series, are models of this app too: import
+# them so Django registers them (and ``from webinars.models import Enrollment`` keeps working).
 from webinars.pages import MeetingIndexPage, MeetingPage, OpenLessonsPage  # noqa: E402, F401
+from webinars.school import (  # noqa: E402, F401
+    Enrollment,
+    Guardianship,
+    LessonSeries,
+    SchoolClass,
+    SchoolClosure,
+)

@@ -1,43 +1,38 @@
 """Wagtail admin for the timetable and its rooms, grouped under one "Webinars" menu (SPEC §9)."""
 
 import django_filters
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
-from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from webinars.admin.common import (
+    ActionsIndexView,
+    DateRangeFilterSet,
+    SchoolInspectView,
+    zoned_column,
+)
+from webinars.admin.lessons import LessonSeriesViewSet, LessonViewSet, SchoolClosureViewSet
+from webinars.admin.people import PEOPLE_VIEWSETS, PERSON_CHOOSERS
+from webinars.admin.school import (
+    EnrollmentViewSet,
+    GuardianshipViewSet,
+    SchoolClassViewSet,
+    SubjectViewSet,
+)
 from webinars.admin_views import (
-    LessonDeleteView,
     RecordingRetryView,
     RoomCloseView,
     RoomOpenInJitsiView,
     RoomRegenerateLinkView,
 )
 from webinars.choices import RecordingStatus, RoomStatus
-from webinars.forms import LessonAdminForm
-from webinars.models import (
-    Attendance,
-    Enrollment,
-    Guardianship,
-    JoinAudit,
-    Lesson,
-    Recording,
-    RecordingCheckIssue,
-    Room,
-    Subject,
-)
-from webinars.timezones import school_time
-
-User = get_user_model()
+from webinars.models import Attendance, JoinAudit, Recording, RecordingCheckIssue, Room
 
 
 class ServerOwnedPermissionPolicy(ModelPermissionPolicy):
@@ -71,145 +66,16 @@ for _server_owned, _denied in (
     )
 
 
-def zoned_column(name: str, label: str) -> Column:
-    """A datetime column shown in the school's zone, with the zone named in the heading."""
-    return Column(
-        name,
-        label=f"{label} ({settings.TIME_ZONE})",
-        accessor=lambda obj: school_time(getattr(obj, name)),
-        sort_key=name,
-    )
-
-
-class ActionsIndexView(IndexView):
-    """An index whose rows' "more" menu offers the viewset's extra actions."""
-
-    row_actions: list[tuple[str, str, str]] = []  # (url name, label, icon)
-
-    def get_list_more_buttons(self, instance):
-        buttons = super().get_list_more_buttons(instance)
-        for name, label, icon in self.row_actions:
-            namespace = self.index_url_name.split(":")[0]
-            url = reverse(f"{namespace}:{name}", args=[instance.pk])
-            buttons.append(MenuItem(label, url=url, icon_name=icon, priority=15))
-        return buttons
-
-
 class ServerOwnedViewSet(ModelViewSet):
     """Rows the system writes: listed, filtered, inspected and exported; never copied."""
 
     inspect_view_enabled = True
+    inspect_view_class = SchoolInspectView
     copy_view_enabled = False
     select_related: tuple[str, ...] = ()
 
     def get_queryset(self, request):
         return self.model.objects.select_related(*self.select_related)
-
-
-class DateRangeFilterSet(WagtailFilterSet):
-    """Base: a date-range filter on the model's ``scheduled_start``."""
-
-    scheduled_start = django_filters.DateFromToRangeFilter(
-        label=_("Date"), widget=DateRangePickerWidget
-    )
-
-
-# --- Subjects, enrollments, guardianships -------------------------------------------------------
-
-
-class SubjectViewSet(ModelViewSet):
-    model = Subject
-    icon = "folder-open-1"
-    form_fields = ["name", "code"]
-    list_display = ["name", "code"]
-    search_fields = ["name", "code"]
-    list_export = ["name", "code"]
-
-
-class EnrollmentFilterSet(WagtailFilterSet):
-    class Meta:
-        model = Enrollment
-        fields = ["subject"]
-
-
-class EnrollmentViewSet(ModelViewSet):
-    model = Enrollment
-    icon = "group"
-    form_fields = ["student", "subject"]
-    list_display = ["student", "subject"]
-    filterset_class = EnrollmentFilterSet
-    search_fields = ["student__username", "student__first_name", "student__last_name"]
-    list_export = ["student", "subject"]
-
-
-class GuardianshipViewSet(ModelViewSet):
-    model = Guardianship
-    icon = "user"
-    form_fields = ["parent", "child"]
-    list_display = ["parent", "child"]
-    search_fields = ["parent__username", "parent__last_name", "child__username", "child__last_name"]
-    list_export = ["parent", "child"]
-
-
-# --- Lessons --------------------------------------------------------------------------------
-
-
-class LessonFilterSet(DateRangeFilterSet):
-    teacher = django_filters.ModelChoiceFilter(
-        label=_("Teacher"), queryset=User.objects.filter(lessons_taught__isnull=False).distinct()
-    )
-
-    class Meta:
-        model = Lesson
-        fields = ["subject", "teacher", "scheduled_start", "is_open", "is_cancelled"]
-
-
-class LessonViewSet(ModelViewSet):
-    model = Lesson
-    icon = "date"
-    list_display = [
-        "title",
-        "subject",
-        "teacher",
-        zoned_column("scheduled_start", _("Starts")),
-        zoned_column("scheduled_end", _("Ends")),
-        Column("is_open", label=_("Open")),
-        Column("is_cancelled", label=_("Cancelled")),
-    ]
-    filterset_class = LessonFilterSet
-    search_fields = ["title", "description", "subject__name", "teacher__last_name"]
-    list_export = [
-        "title",
-        "subject",
-        "teacher",
-        "scheduled_start",
-        "scheduled_end",
-        "is_open",
-        "is_cancelled",
-    ]
-    edit_handler = ObjectList(
-        [
-            FieldPanel("subject"),
-            FieldPanel("title"),
-            FieldPanel("description"),
-            MultiFieldPanel(
-                [
-                    FieldRowPanel([FieldPanel("scheduled_start"), FieldPanel("scheduled_end")]),
-                    FieldRowPanel([FieldPanel("is_open"), FieldPanel("is_cancelled")]),
-                ],
-                heading=_("When"),
-            ),
-            FieldPanel("teacher"),
-            FieldPanel("co_teachers"),
-            FieldPanel("cover_image"),
-        ],
-        base_form_class=LessonAdminForm,
-    )
-
-    delete_view_class = LessonDeleteView
-
-    def get_queryset(self, request):
-        return Lesson.objects.select_related("subject", "teacher")
 
 
 # --- Rooms, recordings, attendance (read-mostly) ------------------------------------------------
@@ -313,7 +179,7 @@ class RecordingViewSet(ServerOwnedViewSet):
         ]
 
 
-class RecordingIssueIndexView(IndexView):
+class RecordingIssueIndexView(ActionsIndexView):
     """Each finding about a recording offers that recording's retry (which recovers it)."""
 
     def get_list_more_buttons(self, instance):
@@ -405,7 +271,11 @@ class WebinarsViewSetGroup(ModelViewSetGroup):
     menu_order = 200
     items = (
         LessonViewSet("lessons"),
+        LessonSeriesViewSet("series"),
+        SchoolClosureViewSet("closures"),
         SubjectViewSet("subjects"),
+        SchoolClassViewSet("classes"),
+        *PEOPLE_VIEWSETS,
         EnrollmentViewSet("enrollments"),
         GuardianshipViewSet("guardianships"),
         RoomViewSet("rooms"),
@@ -414,4 +284,10 @@ class WebinarsViewSetGroup(ModelViewSetGroup):
         AttendanceViewSet("attendance"),
         JoinAuditViewSet("join_decisions"),
         ApiTokenViewSet("api_tokens"),
+        *PERSON_CHOOSERS,
     )
+
+    def get_submenu_items(self):
+        """The person choosers are registered with the group but have no menu entry."""
+        listed = [item for item in self.registerables if item not in PERSON_CHOOSERS]
+        return [item.get_menu_item(order=n) for n, item in enumerate(listed, start=1)]

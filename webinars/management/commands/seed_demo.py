@@ -1,6 +1,6 @@
 """A demo school around "now": idempotent, so running it twice leaves the same counts."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from home.models import HomePage
 from webinars.choices import STAFF_ROLE_GROUPS
-from webinars.models import Enrollment, Guardianship, Lesson, Subject
+from webinars.models import Enrollment, Guardianship, Lesson, LessonSeries, SchoolClass, Subject
 from webinars.pages import MeetingIndexPage, MeetingPage, OpenLessonsPage
+from webinars.people import SCHOOL_PEOPLE_GROUPS
+from webinars.services.series import series_generate
 
 DEMO_PASSWORD = "cedar-demo"  # noqa: S105 - printed demo credentials, dev data only
 SUBJECTS = [("Mathematics", "MATH"), ("Biology", "BIO"), ("History", "HIST")]
@@ -36,6 +38,14 @@ LESSON_PLAN = [
         (hours, 45, False)
         for hours in (-2, -3, -4, -24, -25, -26, -48, -49, -72, -73, -96, -120, -144)
     ],
+]
+# Two classes of ten students, and a weekly series for each (ref, class, subject code, teacher
+# index, ISO weekday, start hour). The series start a week from now, after the one-off lessons
+# above, so the two never clash whatever the time of day the seed runs.
+CLASSES = ("7A", "7B")
+SERIES = [
+    ("demo-7a-math", "7A", "MATH", 0, 1, 14),
+    ("demo-7b-bio", "7B", "BIO", 1, 3, 15),
 ]
 
 
@@ -85,6 +95,14 @@ class Command(BaseCommand):
         teachers = [_user(u, f, last, is_staff=False)[0] for u, f, last in TEACHERS]
         students = [_user(f"student{i:02d}", "Student", f"No. {i}")[0] for i in range(1, 21)]
         parents = [_user(f"parent{i:02d}", "Parent", f"No. {i}")[0] for i in range(1, 11)]
+        for group_name, members in zip(
+            SCHOOL_PEOPLE_GROUPS, (teachers, students, parents), strict=True
+        ):
+            Group.objects.get_or_create(name=group_name)[0].user_set.add(*members)
+        classes = {}
+        for n, name in enumerate(CLASSES):
+            classes[name] = SchoolClass.objects.get_or_create(name=name)[0]
+            classes[name].students.add(*students[10 * n : 10 * n + 10])
         for group_name, username in LEADERSHIP.items():
             user, _ = _user(username, group_name, "")
             user.groups.add(Group.objects.get_or_create(name=group_name)[0])
@@ -111,6 +129,8 @@ class Command(BaseCommand):
                 },
             )
             created_lessons += created
+
+        self._series(now, subjects, teachers, classes)
 
         _feed, meetings = ensure_site_sections()
         if not MeetingPage.objects.exists():
@@ -142,3 +162,28 @@ class Command(BaseCommand):
         self.stdout.write(
             "  director, headteacher, methodist, auditor — school leadership (observers)"
         )
+        self.stdout.write(
+            "  classes 7A (student01..10) and 7B (student11..20), one weekly series each"
+        )
+
+    def _series(self, now, subjects, teachers, classes) -> None:
+        by_code = {subject.code: subject for subject in subjects}
+        first = timezone.localdate(now) + timedelta(days=7)
+        for ref, class_name, code, teacher, weekday, hour in SERIES:
+            if LessonSeries.objects.filter(ref=ref).exists():
+                continue
+            series_generate(
+                series=LessonSeries(
+                    ref=ref,
+                    subject=by_code[code],
+                    school_class=classes[class_name],
+                    teacher=teachers[teacher],
+                    title=f"{by_code[code].name} {class_name}",
+                    weekday=weekday,
+                    start_time=time(hour, 0),
+                    end_time=time(hour, 45),
+                    first_date=first,
+                    last_date=first + timedelta(weeks=8),
+                ),
+                now=now,
+            )

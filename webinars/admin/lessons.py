@@ -1,0 +1,343 @@
+"""Lessons, weekly series and closures in the admin.
+
+The lesson list opens on what is coming: lessons not yet over, soonest first, then the past,
+most recent first (any column heading sorts by that column instead). Its header offers the
+timetable import and the snow day; a lesson's edit page shows its room and who attended.
+"""
+
+import django_filters
+from django.db.models import Case, F, IntegerField, Value, When
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList, Panel
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic import CreateView, DeleteView, EditView
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.log_actions import log
+
+from webinars.admin.common import (
+    ActionsIndexView,
+    DateRangeFilterSet,
+    PersonFilter,
+    SchoolInspectView,
+    SchoolModelViewSet,
+    person_column,
+    yes_no_column,
+    zoned_column,
+)
+from webinars.admin.imports import SnowDayView, TimetableImportView
+from webinars.admin.people import teacher_chooser
+from webinars.admin_views import LessonDeleteView
+from webinars.forms import LessonAdminForm, LessonSeriesAdminForm
+from webinars.models import Lesson, LessonSeries, SchoolClosure
+from webinars.people import TEACHERS
+from webinars.selectors.lesson_room import lesson_room_summary
+from webinars.services.series import (
+    closure_create,
+    closure_delete,
+    closure_update,
+    series_delete,
+    series_generate,
+    series_update,
+)
+
+# --- Lessons ------------------------------------------------------------------------------
+
+
+class LessonFilterSet(DateRangeFilterSet):
+    teacher = PersonFilter(group=TEACHERS, label=_("Teacher"))
+
+    class Meta:
+        model = Lesson
+        fields = [
+            "subject",
+            "school_class",
+            "teacher",
+            "scheduled_start",
+            "is_open",
+            "is_cancelled",
+        ]
+
+
+class LessonIndexView(ActionsIndexView):
+    def order_queryset(self, queryset):
+        if self.request.GET.get("ordering") in self.get_valid_orderings():
+            return super().order_queryset(queryset)
+        now = timezone.now()
+        return queryset.annotate(
+            _over=Case(
+                When(scheduled_end__lt=now, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            _coming=Case(When(scheduled_end__gte=now, then=F("scheduled_start"))),
+        ).order_by("_over", F("_coming").asc(nulls_last=True), "-scheduled_start", "-pk")
+
+    @property
+    def header_buttons(self):
+        return [
+            *super().header_buttons,
+            HeaderButton(
+                _("Import timetable"), url=reverse("lessons:import_timetable"), icon_name="upload"
+            ),
+            HeaderButton(_("Snow day"), url=reverse("lessons:snow_day"), icon_name="warning"),
+        ]
+
+
+class LessonRoomPanel(Panel):
+    """Read-only: the lesson's room (status, links) and a summary of who attended."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "webinars/admin/lesson_room_panel.html"
+
+        def is_shown(self):
+            return bool(self.instance and self.instance.pk)
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context.update(lesson_room_summary(lesson=self.instance))
+            return context
+
+
+class LessonViewSet(SchoolModelViewSet):
+    model = Lesson
+    icon = "date"
+    list_select_related = ("subject", "teacher", "school_class")
+    list_display = [
+        "title",
+        "subject",
+        Column("school_class", label=_("Class"), sort_key="school_class__name"),
+        person_column("teacher", _("Teacher")),
+        zoned_column("scheduled_start", _("Starts")),
+        zoned_column("scheduled_end", _("Ends")),
+        yes_no_column("is_open", _("Open")),
+        yes_no_column("is_cancelled", _("Cancelled")),
+    ]
+    filterset_class = LessonFilterSet
+    # Title, subject and teacher: what people search a timetable by (descriptions are long
+    # text, and scanning them too doubled the search's cost at 100,000 lessons).
+    search_fields = ["title", "subject__name", "teacher__last_name"]
+    list_export = [
+        "title",
+        "subject",
+        "school_class",
+        "teacher",
+        "scheduled_start",
+        "scheduled_end",
+        "is_open",
+        "is_cancelled",
+    ]
+    export_headings = {"scheduled_start": _("Starts"), "scheduled_end": _("Ends")}
+    inspect_view_enabled = True
+    inspect_view_class = SchoolInspectView
+    inspect_view_fields = [
+        "title",
+        "subject",
+        "school_class",
+        "teacher",
+        "co_teachers",
+        "scheduled_start",
+        "scheduled_end",
+        "is_open",
+        "is_cancelled",
+        "series",
+        "detached_from_series",
+        "description",
+    ]
+    index_view_class = LessonIndexView
+    delete_view_class = LessonDeleteView
+    edit_handler = ObjectList(
+        [
+            FieldPanel("subject"),
+            FieldPanel("title"),
+            FieldPanel("description"),
+            MultiFieldPanel(
+                [
+                    FieldRowPanel([FieldPanel("scheduled_start"), FieldPanel("scheduled_end")]),
+                    FieldRowPanel([FieldPanel("is_open"), FieldPanel("is_cancelled")]),
+                    FieldPanel("allow_past"),
+                ],
+                heading=_("When"),
+            ),
+            FieldPanel("school_class"),
+            FieldPanel("teacher", widget=teacher_chooser.widget_class),
+            FieldPanel("co_teachers"),
+            FieldPanel("cover_image"),
+            LessonRoomPanel(heading=_("Room and attendance")),
+        ],
+        base_form_class=LessonAdminForm,
+    )
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("import/", TimetableImportView.as_view(), name="import_timetable"),
+            path("snow-day/", SnowDayView.as_view(), name="snow_day"),
+        ]
+
+
+# --- Weekly series ------------------------------------------------------------------------
+
+
+class SeriesSaveMixin:
+    """Saving a series regenerates its lessons: one service call, logged like any admin save."""
+
+    log_action = ""
+
+    def save_instance(self):
+        write = series_update if self.form.instance.pk else series_generate
+        self.counts = write(
+            series=self.form.instance,
+            co_teacher_ids=self.form.co_teacher_ids(),
+            allow_past=bool(self.form.cleaned_data.get("allow_past")),
+        )
+        log(instance=self.form.instance, action=self.log_action, user=self.request.user)
+        return self.form.instance
+
+    def get_success_message(self, *args):
+        counts = self.counts
+        return _(
+            "Series “%(series)s” saved: %(created)s lessons created, %(updated)s updated, "
+            "%(cancelled)s cancelled."
+        ) % {
+            "series": self.object,
+            "created": counts.created,
+            "updated": counts.updated,
+            "cancelled": counts.cancelled,
+        }
+
+
+class SeriesCreateView(SeriesSaveMixin, CreateView):
+    log_action = "wagtail.create"
+
+
+class SeriesEditView(SeriesSaveMixin, EditView):
+    log_action = "wagtail.edit"
+
+
+class SeriesDeleteView(LessonDeleteView):
+    """Deleting a series deletes its lessons, refused while one has a READY recording."""
+
+    def delete_action(self):
+        series_delete(series=self.object)
+
+
+class LessonSeriesFilterSet(django_filters.FilterSet):
+    teacher = PersonFilter(group=TEACHERS, label=_("Teacher"))
+
+    class Meta:
+        model = LessonSeries
+        fields = ["subject", "school_class", "teacher", "weekday", "is_open"]
+
+
+class LessonSeriesViewSet(SchoolModelViewSet):
+    model = LessonSeries
+    icon = "repeat"
+    list_select_related = ("subject", "teacher", "school_class")
+    menu_label = _("Weekly series")
+    list_display = [
+        "__str__",
+        "subject",
+        Column("school_class", label=_("Class"), sort_key="school_class__name"),
+        person_column("teacher", _("Teacher")),
+        Column("weekday", label=_("Weekday"), accessor="get_weekday_display", sort_key="weekday"),
+        Column("first_date", label=_("First date"), sort_key="first_date"),
+        Column("last_date", label=_("Last date"), sort_key="last_date"),
+        yes_no_column("is_open", _("Open")),
+    ]
+    list_filter = ["subject", "school_class", "weekday", "is_open"]
+    search_fields = ["title", "ref", "subject__name", "teacher__last_name"]
+    list_export = [
+        "ref",
+        "subject",
+        "school_class",
+        "teacher",
+        "weekday",
+        "start_time",
+        "end_time",
+        "first_date",
+        "last_date",
+        "is_open",
+        "title",
+    ]
+    inspect_view_enabled = True
+    inspect_view_class = SchoolInspectView
+    add_view_class = SeriesCreateView
+    edit_view_class = SeriesEditView
+    delete_view_class = SeriesDeleteView
+    edit_handler = ObjectList(
+        [
+            FieldPanel("subject"),
+            FieldPanel("school_class"),
+            FieldPanel("title"),
+            MultiFieldPanel(
+                [
+                    FieldPanel("weekday"),
+                    FieldRowPanel([FieldPanel("start_time"), FieldPanel("end_time")]),
+                    FieldRowPanel([FieldPanel("first_date"), FieldPanel("last_date")]),
+                    FieldPanel("allow_past"),
+                ],
+                heading=_("When"),
+            ),
+            FieldPanel("teacher", widget=teacher_chooser.widget_class),
+            FieldPanel("co_teachers"),
+            FieldPanel("is_open"),
+            FieldPanel("ref"),
+        ],
+        base_form_class=LessonSeriesAdminForm,
+    )
+
+
+# --- Closures -----------------------------------------------------------------------------
+
+
+class ClosureCreateView(CreateView):
+    """A new closure cancels the lessons inside it that have not started (one service call)."""
+
+    def save_instance(self):
+        closure = self.form.instance
+        self.form.instance, self.cancelled = closure_create(
+            start_date=closure.start_date, end_date=closure.end_date, reason=closure.reason
+        )
+        log(instance=self.form.instance, action="wagtail.create", user=self.request.user)
+        return self.form.instance
+
+    def get_success_message(self, instance):
+        return _("Closure “%(closure)s” added: %(count)s lessons cancelled.") % {
+            "closure": instance,
+            "count": self.cancelled,
+        }
+
+
+class ClosureEditView(EditView):
+    def save_instance(self):
+        self.revived, self.cancelled = closure_update(closure=self.form.instance)
+        log(instance=self.form.instance, action="wagtail.edit", user=self.request.user)
+        return self.form.instance
+
+    def get_success_message(self):
+        return _(
+            "Closure “%(closure)s” saved: %(revived)s lessons back, %(cancelled)s cancelled."
+        ) % {"closure": self.object, "revived": self.revived, "cancelled": self.cancelled}
+
+
+class ClosureDeleteView(DeleteView):
+    """Removing a closure brings back the series' lessons it had cancelled."""
+
+    def delete_action(self):
+        closure_delete(closure=self.object)
+
+
+class SchoolClosureViewSet(ModelViewSet):
+    model = SchoolClosure
+    icon = "calendar-alt"
+    menu_label = _("Closures")
+    form_fields = ["start_date", "end_date", "reason"]
+    list_display = ["reason", "start_date", "end_date"]
+    search_fields = ["reason"]
+    list_export = ["start_date", "end_date", "reason"]
+    add_view_class = ClosureCreateView
+    edit_view_class = ClosureEditView
+    delete_view_class = ClosureDeleteView
+    copy_view_enabled = False

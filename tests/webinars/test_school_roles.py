@@ -1,7 +1,7 @@
 """Who joins a class's lesson: the class's students take part, their parents observe.
 
-The role table's facts are being rewritten elsewhere; the class rule is wired in after that
-refactor, so its tests are expected to fail until then (strict: they must start passing).
+The class rule lives in the viewer's facts (``selectors/viewer.py``): "enrolled" means "a
+student this lesson expects", its class's students when it names a class (docs/roles.md).
 """
 
 from datetime import timedelta
@@ -12,10 +12,6 @@ from rest_framework.test import APIClient
 
 from tests.factories import enroll, make_guardian, make_lesson, make_room, make_subject, make_user
 from webinars.models import SchoolClass
-
-CLASS_ROLES = pytest.mark.xfail(
-    strict=True, reason="class participants: wired in after the role-facts refactor"
-)
 
 
 @pytest.fixture
@@ -56,27 +52,23 @@ def test_without_a_class_the_subjects_enrolled_students_take_part(school):
     assert join(school["in_class"], school["plain_room"]).status_code == 403
 
 
-@CLASS_ROLES
 @pytest.mark.django_db
 def test_a_class_lesson_admits_the_class_students_as_participants(school):
     response = join(school["in_class"], school["class_room"])
     assert response.status_code == 200 and response.json()["you_are"] == "participant"
 
 
-@CLASS_ROLES
 @pytest.mark.django_db
 def test_parents_of_the_class_students_observe_its_lessons(school):
     response = join(school["parent"], school["class_room"])
     assert response.status_code == 200 and response.json()["you_are"] == "observer"
 
 
-@CLASS_ROLES
 @pytest.mark.django_db
 def test_a_class_lesson_is_closed_to_students_of_the_subject_outside_the_class(school):
     assert join(school["enrolled_elsewhere"], school["class_room"]).status_code == 403
 
 
-@CLASS_ROLES
 @pytest.mark.django_db
 def test_my_lessons_lists_the_class_lesson_for_its_student_and_parent(school, client):
     for user in (school["in_class"], school["parent"]):

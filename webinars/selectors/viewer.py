@@ -21,11 +21,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from rest_framework.authtoken.models import Token
 
 from webinars.choices import STAFF_ROLE_GROUPS, RoomType
-from webinars.models import Enrollment, Guardianship, Lesson, MeetingPage, Room
+from webinars.models import Enrollment, Guardianship, Lesson, MeetingPage, Room, SchoolClass
 from webinars.roles import RoomFacts, ViewerFacts
 
 
@@ -106,15 +106,28 @@ def viewer_ties(*, user_id: int) -> dict[str, Exists]:
         "viewer_is_co_teacher": Exists(
             Lesson.co_teachers.through.objects.filter(lesson_id=OuterRef("pk"), user_id=user_id)
         ),
-        "viewer_is_enrolled": Exists(
-            Enrollment.objects.filter(student_id=user_id, subject_id=OuterRef("subject_id"))
+        "viewer_is_enrolled": _expected(
+            class_students=SchoolClass.students.through.objects.filter(user_id=user_id),
+            enrolled=Enrollment.objects.filter(student_id=user_id),
         ),
-        "viewer_is_parent_of_enrolled": Exists(
-            Enrollment.objects.filter(
-                student__guardians__parent_id=user_id, subject_id=OuterRef("subject_id")
-            )
+        "viewer_is_parent_of_enrolled": _expected(
+            class_students=SchoolClass.students.through.objects.filter(
+                user__guardians__parent_id=user_id
+            ),
+            enrolled=Enrollment.objects.filter(student__guardians__parent_id=user_id),
         ),
     }
+
+
+def _expected(*, class_students, enrolled) -> ExpressionWrapper:
+    """Whether the lesson expects these students: its class's, or (no class) the subject's
+    enrolled ones (docs/roles.md)."""
+    in_class = Exists(class_students.filter(schoolclass_id=OuterRef("school_class_id")))
+    in_subject = Exists(enrolled.filter(subject_id=OuterRef("subject_id")))
+    return ExpressionWrapper(
+        (Q(school_class__isnull=False) & in_class) | (Q(school_class__isnull=True) & in_subject),
+        output_field=BooleanField(),
+    )
 
 
 def _staff_group(user_id: int) -> Subquery:
@@ -342,7 +355,7 @@ def token_and_room_for_joining(*, key: str, pk: int) -> tuple[Token, JoinRead | 
 @lru_cache(maxsize=2)
 def _viewer_facts_sql(viewer: str = "%s") -> str:
     """The select list of a viewer's facts about room ``r`` (lesson ``l``, meeting page ``mp``):
-    ``viewer`` is the SQL of the viewer's id: a parameter (then params: user id ×5, groups) or
+    ``viewer`` is the SQL of the viewer's id: a parameter (then params: user id ×7, groups) or
     a column (params: groups). The order is ``_facts``' ties, then the staff group.
 
     Every signed-in join needs them; the ORM took longer to compile these subqueries than the
@@ -351,6 +364,7 @@ def _viewer_facts_sql(viewer: str = "%s") -> str:
     quote = connection.ops.quote_name
     co_teachers = quote(Lesson.co_teachers.through._meta.db_table)
     enrollment = quote(Enrollment._meta.db_table)
+    class_students = quote(SchoolClass.students.through._meta.db_table)
     guardianship = quote(Guardianship._meta.db_table)
     hosts = quote(MeetingPage.hosts.through._meta.db_table)
     page_pk = quote(MeetingPage._meta.pk.column)
@@ -361,13 +375,25 @@ def _viewer_facts_sql(viewer: str = "%s") -> str:
         EXISTS (
           SELECT 1 FROM {co_teachers} c WHERE c.lesson_id = l.id AND c.user_id = {viewer}
         ) AS is_co_teacher,
-        EXISTS (
-          SELECT 1 FROM {enrollment} e
-          WHERE e.subject_id = l.subject_id AND e.student_id = {viewer}
+        (
+          EXISTS (
+            SELECT 1 FROM {enrollment} e
+            WHERE l.school_class_id IS NULL
+              AND e.subject_id = l.subject_id AND e.student_id = {viewer}
+          ) OR EXISTS (
+            SELECT 1 FROM {class_students} cs
+            WHERE cs.schoolclass_id = l.school_class_id AND cs.user_id = {viewer}
+          )
         ) AS is_enrolled,
-        EXISTS (
-          SELECT 1 FROM {guardianship} g JOIN {enrollment} e ON e.student_id = g.child_id
-          WHERE g.parent_id = {viewer} AND e.subject_id = l.subject_id
+        (
+          EXISTS (
+            SELECT 1 FROM {guardianship} g JOIN {enrollment} e ON e.student_id = g.child_id
+            WHERE l.school_class_id IS NULL
+              AND g.parent_id = {viewer} AND e.subject_id = l.subject_id
+          ) OR EXISTS (
+            SELECT 1 FROM {guardianship} g JOIN {class_students} cs ON cs.user_id = g.child_id
+            WHERE g.parent_id = {viewer} AND cs.schoolclass_id = l.school_class_id
+          )
         ) AS is_parent_of_enrolled,
         EXISTS (
           SELECT 1 FROM {hosts} h WHERE h.meetingpage_id = mp.{page_pk} AND h.user_id = {viewer}
@@ -380,5 +406,5 @@ def _viewer_facts_sql(viewer: str = "%s") -> str:
 
 
 def _viewer_facts_params(user_id: int | None) -> list:
-    """Parameters of ``_viewer_facts_sql``: the id five times when bound, then the groups."""
-    return [*([user_id] * 5 if user_id is not None else []), *STAFF_ROLE_GROUPS]
+    """Parameters of ``_viewer_facts_sql``: the id seven times when bound, then the groups."""
+    return [*([user_id] * 7 if user_id is not None else []), *STAFF_ROLE_GROUPS]

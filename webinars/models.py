@@ -446,4 +446,5 @@ class CalendarToken(models.Model):
 
 
 # Wagtail pages are models of this app too: import them so Django registers them.
+from webinars.models_webhooks import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401
 from webinars.pages import MeetingIndexPage, MeetingPage, OpenLessonsPage  # noqa: E402, F401

@@ -22,3 +22,17 @@ def expire_stale_recordings() -> int:
     from webinars.recordings import recording_expire_stale
 
     return recording_expire_stale()
+
+
+def deliver_webhook(delivery_id: int) -> None:
+    """Send one outbound webhook delivery if it is due (docs/webhooks.md)."""
+    from webinars.services.webhooks import webhook_delivery_attempt
+
+    webhook_delivery_attempt(delivery_id=delivery_id)
+
+
+def deliver_due_webhooks() -> int:
+    """Every minute: send the webhook retries that are due; returns how many were tried."""
+    from webinars.services.webhooks import webhook_deliveries_send_due
+
+    return webhook_deliveries_send_due()

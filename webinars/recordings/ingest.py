@@ -26,6 +26,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from webinars.choices import RecordingStatus, RecordingStorage, RoomType
+from webinars.events import RecordingStateChanged, emit
 from webinars.models import Recording, Room, random_token
 from webinars.recordings.access import is_s3_storage, recording_is_public
 from webinars.recordings.errors import DownloadError, DownloadRefused, RecordingRejected
@@ -201,6 +202,7 @@ def _store(recording: Recording, path: Path, *, ext: str) -> str:
 
 
 def _finish(recording: Recording, *, saved_name: str, size: int, sha256: str, **fields) -> None:
+    previous = recording.status
     recording.file.name = saved_name
     recording.status = RecordingStatus.READY
     recording.size_bytes = size
@@ -218,8 +220,22 @@ def _finish(recording: Recording, *, saved_name: str, size: int, sha256: str, **
     for key in ("url", "error", "next_attempt_at"):
         recording.meta.pop(key, None)
     recording.save()
+    _announce(recording, previous=previous)
     logger.info(
         "recording ready recording=%s room=%s size=%s", recording.pk, recording.room_id, size
+    )
+
+
+def _announce(recording: Recording, *, previous: str) -> None:
+    """READY and FAILED are domain events too (outbound webhooks tell them), after commit."""
+    emit(
+        RecordingStateChanged(
+            recording_id=recording.pk,
+            room_id=recording.room_id,
+            previous=previous,
+            status=recording.status,
+            at=timezone.now(),
+        )
     )
 
 
@@ -353,10 +369,12 @@ def _schedule_retry(recording: Recording, *, attempt: int, now: datetime) -> Non
 
 
 def recording_fail(recording: Recording, message: str) -> None:
+    previous = recording.status
     recording.status = RecordingStatus.FAILED
     recording.meta["error"] = message
     recording.meta.pop("next_attempt_at", None)
     recording.save(update_fields=["status", "meta", "updated_at"])
+    _announce(recording, previous=previous)
     logger.warning("recording failed recording=%s room=%s", recording.pk, recording.room_id)
     _notify(recording)
 

@@ -156,7 +156,7 @@ class WebhookDeliveryViewSet(ModelViewSet):
     menu_label = _("Delivery log")
     form_fields = []
     list_display = [
-        Column("event_type", label=_("Event"), sort_key="event_type"),
+        "event_type",
         Column("endpoint", label=_("Endpoint")),
         Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
         Column("attempts", label=_("Attempts")),

@@ -6,9 +6,12 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import make_lesson, make_user
-from tests.webinars.test_webhooks import endpoint, loopback_allowed, receiver  # noqa: F401
+from tests.webinars import test_webhooks as shared
 from webinars.models import WebhookDelivery, WebhookEndpoint
 from webinars.models_webhooks import DeliveryStatus
+
+# The receiver on 127.0.0.1 and its endpoint, shared with the delivery tests.
+receiver, loopback_allowed, endpoint = shared.receiver, shared.loopback_allowed, shared.endpoint
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.api import APIField
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageBlock
 from wagtail.models import Page
@@ -19,6 +20,9 @@ class OpenLessonsPage(Page):
     intro = RichTextField(_("introduction"), blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
+    # /api/v2/pages/: the lessons live now and coming up (each with its times, hosts, cover and
+    # public join page) and the recent public recordings; serialized by webinars.api.wagtail_api.
+    api_fields = [APIField("intro"), APIField("live"), APIField("upcoming"), APIField("recordings")]
 
     parent_page_types = ["home.HomePage"]
     subpage_types: list[str] = []
@@ -98,6 +102,22 @@ class MeetingPage(Page):
         FieldPanel("body"),
     ]
     search_fields = Page.search_fields + [index.SearchField("intro")]
+    # /api/v2/pages/: hosts (names), cover (a rendition), join_url (the public join page) and
+    # recordings (public, playable) are serialized by webinars.api.wagtail_api.
+    api_fields = [
+        APIField(name)
+        for name in (
+            "intro",
+            "scheduled_start",
+            "scheduled_end",
+            "is_open",
+            "hosts",
+            "cover",
+            "join_url",
+            "recordings",
+            "body",
+        )
+    ]
 
     parent_page_types = ["webinars.MeetingIndexPage"]
     subpage_types: list[str] = []

@@ -17,6 +17,7 @@ MAINTAIN_ROOMS = "webinars.maintain_rooms"
 EXPIRE_STALE_RECORDINGS = "webinars.expire_stale_recordings"
 CHECK_RECORDINGS = "webinars.check_recordings"
 LIFECYCLE_CLUSTER = "lifecycle"  # a key of Q_CLUSTER["ALT_CLUSTERS"] (portal/settings/base.py)
+DELIVER_DUE_WEBHOOKS = "webinars.deliver_due_webhooks"
 
 SCHEDULES = [
     {
@@ -40,6 +41,14 @@ SCHEDULES = [
         "schedule_type": "H",  # Schedule.HOURLY
         "repeats": -1,
         "cluster": None,  # the default cluster
+    },
+    {
+        "name": DELIVER_DUE_WEBHOOKS,
+        "func": "webinars.tasks.deliver_due_webhooks",
+        "schedule_type": "I",  # Schedule.MINUTES
+        "minutes": 1,
+        "repeats": -1,
+        "cluster": None,  # the default cluster: deliveries never hold up the room tick
     },
 ]
 

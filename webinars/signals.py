@@ -10,6 +10,38 @@ from wagtail.signals import page_published, page_unpublished, post_page_move  # 
 from webinars.models import Lesson, Room  # noqa: E402
 from webinars.pages import MeetingIndexPage, MeetingPage, OpenLessonsPage  # noqa: E402
 from webinars.public import caching  # noqa: E402
+from webinars.services import webhooks as _webhook_subscribers  # noqa: E402, F401
+
+
+@receiver(pre_save, sender=Lesson, dispatch_uid="webinars.lesson_was_cancelled")
+def lesson_was_cancelled(sender, instance: Lesson, raw: bool = False, **kwargs):
+    """Note whether the stored row was cancelled, so the save can tell "cancelled" news."""
+    if raw or instance._state.adding:
+        return
+    stored = Lesson.objects.filter(pk=instance.pk).values_list("is_cancelled", flat=True)
+    instance._stored_is_cancelled = stored.first()
+
+
+@receiver(post_save, sender=Lesson, dispatch_uid="webinars.lesson_announced")
+def lesson_announced(sender, instance: Lesson, created: bool, raw: bool = False, **kwargs):
+    """lesson_created / lesson_cancelled / lesson_updated after commit (docs/lifecycle.md).
+
+    Connected before ``lesson_room_follows``, so the lesson's news precedes its room's.
+    """
+    if raw:
+        return
+    from django.utils import timezone
+
+    from webinars.events import LessonCancelled, LessonCreated, LessonUpdated, emit
+
+    if created:
+        event = LessonCreated
+    elif instance.is_cancelled and getattr(instance, "_stored_is_cancelled", None) is False:
+        event = LessonCancelled
+    else:
+        event = LessonUpdated
+    instance.__dict__.pop("_stored_is_cancelled", None)
+    emit(event(lesson_id=instance.pk, at=timezone.now()))
 
 
 @receiver(post_save, sender=Lesson, dispatch_uid="webinars.lesson_room_follows")

@@ -31,3 +31,17 @@ def check_recordings() -> dict:
     from webinars.recordings import recording_check
 
     return recording_check().as_dict()
+
+
+def deliver_webhook(delivery_id: int) -> None:
+    """Send one outbound webhook delivery if it is due (docs/webhooks.md)."""
+    from webinars.services.webhooks import webhook_delivery_attempt
+
+    webhook_delivery_attempt(delivery_id=delivery_id)
+
+
+def deliver_due_webhooks() -> int:
+    """Every minute: send the webhook retries that are due; returns how many were tried."""
+    from webinars.services.webhooks import webhook_deliveries_send_due
+
+    return webhook_deliveries_send_due()

@@ -4,12 +4,16 @@ from wagtail import hooks
 from wagtail.admin import messages
 
 from webinars.admin_views import WebinarsDashboardPanel
+from webinars.admin_webhooks import WebhooksViewSetGroup
 from webinars.viewsets import WebinarsViewSetGroup
 
 
 @hooks.register("register_admin_viewset")
 def register_webinars_viewsets():
     return WebinarsViewSetGroup()
+
+
+hooks.register("register_admin_viewset", WebhooksViewSetGroup)  # called: the group
 
 
 @hooks.register("construct_homepage_panels")

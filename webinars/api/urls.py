@@ -1,13 +1,18 @@
 """The REST API (SPEC §7). Each area keeps its own routes; this file only joins them."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from webinars.api import calendars, core, feeds, joins, recordings, rooms
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"),
+        name="api-redoc",
+    ),
     *core.urlpatterns,
     *rooms.urlpatterns,
     *joins.urlpatterns,

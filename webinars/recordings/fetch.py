@@ -1,21 +1,27 @@
-"""Downloading a recording link under a strict policy (SPEC §8).
+"""Downloading a recording link under the outbound policy (``webinars.outbound``).
 
-https only (http too with DEBUG), hosts from RECORDING_DOWNLOAD_HOSTS (".example.com" matches
-subdomains), every resolved address public (DEBUG also allows loopback, never private
-networks), the connection pinned to the vetted address (no second DNS lookup to rebind),
-redirects followed by hand and re-checked at each hop, TLS verified unless DEBUG, streamed in
-1 MB chunks with the RECORDING_MAX_BYTES cap and RECORDING_DOWNLOAD_TIMEOUT per socket wait.
+On top of that policy (https only, public addresses after DNS resolution, the connection
+pinned to the vetted address, TLS verified; DEBUG relaxes it for loopback): hosts from
+RECORDING_DOWNLOAD_HOSTS (".example.com" matches subdomains), redirects followed by hand and
+re-checked at each hop, streamed in 1 MB chunks with the RECORDING_MAX_BYTES cap and
+RECORDING_DOWNLOAD_TIMEOUT per socket wait.
 """
 
 import hashlib
-import ipaddress
-import socket
-from dataclasses import dataclass
+from contextlib import contextmanager
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from django.conf import settings
 
+from webinars.outbound import (
+    OutboundError,
+    OutboundRefused,
+    target_open,
+    target_resolve,
+    url_refusal,
+)
+from webinars.outbound import Target as _Target
 from webinars.recordings.errors import DownloadError, DownloadRefused
 
 CHUNK_SIZE = 1024 * 1024
@@ -26,13 +32,12 @@ MAX_REDIRECTS = 5
 
 def download_url_allowed(*, url: str) -> str | None:
     """Why ``url`` may not be downloaded (scheme or host), or None; no DNS lookup here."""
-    parts = urlsplit(url or "")
-    scheme = parts.scheme.lower()
-    if scheme != "https" and not (settings.DEBUG and scheme == "http"):
-        return "only https links are accepted"
-    host = (parts.hostname or "").lower()
-    if not host or not _host_allowed(host):
-        return f"host {host or '?'} is not in RECORDING_DOWNLOAD_HOSTS"
+    reason = url_refusal(url=url)
+    if reason:
+        return reason
+    host = urlsplit(url).hostname.lower()
+    if not _host_allowed(host):
+        return f"host {host} is not in RECORDING_DOWNLOAD_HOSTS"
     return None
 
 
@@ -47,22 +52,15 @@ def _host_allowed(host: str) -> bool:
     return False
 
 
-def _address_allowed(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if settings.DEBUG and ip.is_loopback:
-        return True
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
-
-
-@dataclass
-class _Target:
-    scheme: str
-    host: str
-    port: int
-    address: str
-    path: str
+@contextmanager
+def _as_download_errors():
+    """The outbound policy's refusals and failures, as the ingest's own two errors."""
+    try:
+        yield
+    except OutboundRefused as exc:
+        raise DownloadRefused(str(exc)) from exc
+    except OutboundError as exc:
+        raise DownloadError(str(exc)) from exc
 
 
 def _check_target(url: str) -> _Target:
@@ -70,56 +68,18 @@ def _check_target(url: str) -> _Target:
     reason = download_url_allowed(url=url)
     if reason:
         raise DownloadRefused(reason)
-    parts = urlsplit(url)
-    scheme, host = parts.scheme.lower(), parts.hostname.lower()
-    port = parts.port or (443 if scheme == "https" else 80)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise DownloadError(f"cannot resolve {host}: {exc.strerror}")
-    addresses = [info[4][0] for info in infos]
-    refused = [a for a in addresses if not _address_allowed(a)]
-    if refused:
-        raise DownloadRefused(f"{host} resolves to a non-public address ({refused[0]})")
-    if not addresses:
-        raise DownloadError(f"cannot resolve {host}")
-    path = parts.path or "/"
-    if parts.query:
-        path = f"{path}?{parts.query}"
-    return _Target(scheme, host, port, addresses[0], path)
+    with _as_download_errors():
+        return target_resolve(url=url)
 
 
 def _open(target: _Target):
     """GET pinned to the vetted address (no second DNS lookup), TLS verified unless DEBUG."""
-    timeout = urllib3.Timeout(
-        connect=settings.RECORDING_DOWNLOAD_TIMEOUT, read=settings.RECORDING_DOWNLOAD_TIMEOUT
-    )
-    options = {"timeout": timeout, "retries": False, "maxsize": 1}
-    if target.scheme == "https":
-        verify = not settings.DEBUG
-        import certifi
-
-        options.update(
-            cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE",
-            ca_certs=certifi.where() if verify else None,
-            server_hostname=target.host,
-            assert_hostname=target.host if verify else False,
+    with _as_download_errors():
+        return target_open(
+            target,
+            connect_timeout=settings.RECORDING_DOWNLOAD_TIMEOUT,
+            read_timeout=settings.RECORDING_DOWNLOAD_TIMEOUT,
         )
-        pool = urllib3.HTTPSConnectionPool(target.address, target.port, **options)
-    else:
-        pool = urllib3.HTTPConnectionPool(target.address, target.port, **options)
-    host_header = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
-    try:
-        return pool.urlopen(
-            "GET",
-            target.path,
-            headers={"Host": host_header, "User-Agent": "cedar-portal/1"},
-            redirect=False,
-            preload_content=False,
-            assert_same_host=False,
-        )
-    except urllib3.exceptions.HTTPError as exc:
-        raise DownloadError(f"cannot fetch from {target.host}: {type(exc).__name__}")
 
 
 def fetch_to_file(url: str, fh) -> tuple[int, str]:

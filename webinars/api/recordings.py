@@ -212,7 +212,7 @@ class JaasWebhookApi(APIView):
     )
     def post(self, request):
         # The raw bytes are what was signed: read (within the API's body limit) before parsing.
-        body = body_read(request=request._request, limit=body_limit(self))
+        body = body_read(request=request, limit=body_limit(self))
         if not jaas_signature_valid(header=request.headers.get("X-Jaas-Signature"), body=body):
             return _unauthorized("Missing, wrong or stale X-Jaas-Signature.")
         payload = json_from_bytes(body)

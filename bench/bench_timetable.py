@@ -48,7 +48,18 @@ def timetable_csv(first_monday, teachers, classes, subjects) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["subject", "class", "teacher", "weekday", "start", "end", "first_date", "last_date", "ref"]
+        [
+            "subject",
+            "class",
+            "teacher",
+            "weekday",
+            "start",
+            "end",
+            "first_date",
+            "last_date",
+            "open",
+            "ref",
+        ]
     )
     for i in range(SERIES):
         c, slot = i % CLASSES, i // CLASSES

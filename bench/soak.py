@@ -226,7 +226,9 @@ def main() -> int:
         "NUM_PROXIES": "1",  # each client sends its own address, as parents from home would
         "THROTTLE_PUBLIC_JOIN_SLUG": "1000000/min",  # one link for every guest of the soak
         "HOME": str(tmp),  # gunicorn keeps its control socket under $HOME/.gunicorn
+        "STATIC_ROOT": str(tmp / "static"),  # empty: WhiteNoise finds the directory it expects
     }
+    (tmp / "static").mkdir()
     for key in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "NUM_PROXIES"):
         os.environ[key] = env[key]
     os.environ["THROTTLE_PUBLIC_JOIN_SLUG"] = env["THROTTLE_PUBLIC_JOIN_SLUG"]

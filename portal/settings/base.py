@@ -319,9 +319,10 @@ SPECTACULAR_SETTINGS = {
 # One cache for every process of the site (each gunicorn worker, both clusters), so a throttle
 # counts a guest once and an editor's change clears a page everywhere: Redis when REDIS_URL is
 # set, else a table in the site's database (``migrate`` creates it: portal/apps.py).
+REDIS_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        REDIS_CACHE
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -332,9 +333,7 @@ CACHES = {
     # django-q2 saves each cluster's status twice a second; without Redis it stays in memory
     # rather than writing the database that often (``qinfo`` then sees no cluster).
     "cluster_status": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        REDIS_CACHE if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     ),
 }
 Q_CLUSTER["cache"] = "cluster_status"

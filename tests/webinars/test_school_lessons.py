@@ -203,6 +203,12 @@ def test_lesson_list_shows_upcoming_first_then_the_past_with_names_and_yes_no(sc
         reverse("lessons:index"), {"school_class": school["7a"].pk}
     ).content.decode()
     assert "Tomorrow" in class_filter and "Next week" not in class_filter
+    by_teacher = admin_client.get(reverse("lessons:index"), {"q": "petrov"}).content.decode()
+    assert "Next week" in by_teacher and "Tomorrow" not in by_teacher
+    by_subject = admin_client.get(reverse("lessons:index"), {"q": "mathem"}).content.decode()
+    assert all(title in by_subject for title in ("Tomorrow", "Next week", "Long ago"))
+    by_title = admin_client.get(reverse("lessons:index"), {"q": "ago"}).content.decode()
+    assert "Long ago" in by_title and "Tomorrow" not in by_title
 
 
 @pytest.mark.django_db

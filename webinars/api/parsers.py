@@ -38,8 +38,9 @@ def body_limit(view=None) -> int:
 def body_read(*, request, limit: int) -> bytes:
     """The request's body, refused (413) when it says or turns out to be over ``limit`` bytes.
 
-    ``request`` is Django's HttpRequest; it is read as a stream, so nothing larger is buffered.
+    ``request`` is DRF's or Django's; it is read as a stream, so nothing larger is buffered.
     """
+    request = getattr(request, "_request", request)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -215,7 +215,7 @@ class JaasWebhookApi(APIView):
         provider = provider_for_env(JitsiEnv.JAAS)
         # The raw bytes are what was signed: read them within the API's body limit, and refuse
         # a body no JSON reader should walk (too deep, bad text) before the provider reads it.
-        body = body_read(request=request._request, limit=body_limit(self))
+        body = body_read(request=request, limit=body_limit(self))
         json_from_bytes(body)
         try:
             events = provider.parse_webhook(headers=request.headers, body=body)

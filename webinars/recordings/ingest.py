@@ -421,7 +421,7 @@ def _notify(recording: Recording) -> None:
     recipients = recording_recipients(room=recording.room)
     if not recipients:
         return
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    base = settings.PORTAL_BASE_URL.rstrip("/")
     room = recording.room
     context = {
         "recording": recording,

@@ -9,13 +9,8 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Obj
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from webinars.admin_rooms import (
-    AttendanceViewSet,
-    JoinAuditViewSet,
-    RecordingViewSet,
-    RoomViewSet,
-    zoned_column,
-)
+from webinars.admin_rooms import AttendanceViewSet, JoinAuditViewSet, RecordingViewSet, RoomViewSet
+from webinars.admin_rooms.screens import zoned_column
 from webinars.admin_views import LessonDeleteView
 from webinars.forms import LessonAdminForm
 from webinars.models import Enrollment, Guardianship, Lesson, Subject

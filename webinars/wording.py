@@ -9,8 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
-from django.utils.translation import pgettext_lazy as pgettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from webinars.roles import Rule
 from webinars.timezones import school_time
@@ -66,7 +65,7 @@ def status_in_words(status_code: int) -> str:
 
 
 def decision_in_words(*, granted: bool, role_label: str, status_code: int) -> str:
-    """ "allowed as observer" or "refused: too early": a join decision in one phrase."""
+    """A join decision in one phrase: "allowed as observer", "refused: too early"."""
     if granted:
         return str(_("allowed as %(role)s") % {"role": str(role_label).lower()})
     return status_in_words(status_code)
@@ -85,7 +84,7 @@ def zoned(value: datetime | None, *, seconds: bool = False) -> str:
 
 
 def duration_in_words(seconds: int | None) -> str:
-    """ "5 seconds", "1 minute", "12 minutes", "1 h 05 min": a recording's length."""
+    """A recording's length as a person says it: "5 seconds", "1 minute", "1 h 05 min"."""
     seconds = max(0, int(seconds or 0))
     if seconds < 60:
         return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
@@ -96,7 +95,7 @@ def duration_in_words(seconds: int | None) -> str:
 
 
 def person_in_words(user, fallback: str = "") -> str:
-    """ "Anna Ivanova (teacher1)": a person by name, the login in brackets."""
+    """A person by name with the login in brackets: "Anna Ivanova (teacher1)"."""
     if user is None:
         return fallback or str(_("Guest"))
     name = user.get_full_name().strip()
@@ -109,7 +108,6 @@ RECORDING_SOURCES: Mapping[str, str] = {
     "jibri": _("Jibri (the school's own recorder)"),
     "jaas": _("JaaS (8x8)"),
     "jitsi": _("Jitsi"),
-    "upload": _("Uploaded by hand"),
 }
 
 
@@ -159,5 +157,5 @@ def recording_details(meta: Mapping) -> list[tuple[str, str]]:
     known = {key for key, _label, _say in _RECORDING_DETAILS} | _TECHNICAL
     ids = [f"{key}: {value}" for key, value in meta.items() if key not in known and value]
     if ids:
-        rows.append((str(pgettext("recording details", "Platform ids")), ", ".join(ids)))
+        rows.append((str(pgettext_lazy("recording details", "Platform ids")), ", ".join(ids)))
     return rows

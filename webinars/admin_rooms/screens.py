@@ -49,7 +49,7 @@ def zoned_column(name: str, label: str) -> Column:
 
 
 def zoned_heading(label: str) -> str:
-    """"Starts (Europe/Amsterdam)", translated when shown (not when the module is imported)."""
+    """A heading naming the zone, translated when shown (not when the module is imported)."""
     return format_lazy("{} ({})", label, settings.TIME_ZONE)
 
 

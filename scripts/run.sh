@@ -4,9 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export DJANGO_SETTINGS_MODULE=portal.settings.dev
+export PORTAL_BASE_URL="${PORTAL_BASE_URL:-http://127.0.0.1:${PORT:-8000}}"  # links in emails
 PORT="${PORT:-8000}"
 PY=.venv/bin/python
-$PY manage.py migrate --noinput -v0
 $PY manage.py seed_demo
 $PY manage.py qcluster > qcluster.log 2>&1 &
 cluster=$!

@@ -18,9 +18,11 @@ fi
 stamp=.venv/.requirements-$kind-$(cat "${files[@]}" | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "==> installing the pinned $kind requirements (about a minute the first time)"
-  # pip's notes about this machine's missing local mirrors are noise here
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "${files[-1]}" \
-    2> >(grep -v "^WARNING: Location .* is ignored" >&2)
+  # --no-compile: Python compiles the modules it imports on first use, not all of them now
+  # (the S3 library alone is thousands). pip's notes about this machine's missing local
+  # mirrors are noise here.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-compile \
+    -r "${files[-1]}" 2> >(grep -v "^WARNING: Location .* is ignored" >&2)
   rm -f .venv/.requirements-"$kind"-* && touch "$stamp"
 fi
 if [ "$kind" = dev ] && [ -f package-lock.json ] && command -v npm >/dev/null \

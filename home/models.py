@@ -5,7 +5,7 @@ from wagtail.models import Page
 
 
 class HomePage(Page):
-    """The site root: a welcome text and links to the open lessons and meetings."""
+    """The site root: a welcome text and what is on (``home_tags`` asks the selectors)."""
 
     intro = RichTextField(_("introduction"), blank=True)
 

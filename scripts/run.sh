@@ -7,10 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export DJANGO_SETTINGS_MODULE=portal.settings.dev
+export PORTAL_BASE_URL="${PORTAL_BASE_URL:-http://127.0.0.1:${PORT:-8000}}"  # links in emails
 PORT="${PORT:-8000}"
 LOG_DIR="${LOG_DIR:-logs}"
 PY=.venv/bin/python
-$PY manage.py migrate --noinput -v0
 $PY manage.py seed_demo
 mkdir -p "$LOG_DIR"
 

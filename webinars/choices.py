@@ -53,9 +53,9 @@ class JoinRole(models.TextChoices):
 
 
 class AttendanceSource(models.TextChoices):
-    JOIN_API = "join_api", _("Join API")
-    JAAS_WEBHOOK = "jaas_webhook", _("JaaS webhook")
-    JITSI_EVENT = "jitsi_event", _("Jitsi event")
+    JOIN_API = "join_api", _("Portal join")
+    JAAS_WEBHOOK = "jaas_webhook", _("JaaS")
+    JITSI_EVENT = "jitsi_event", _("Jitsi (Prosody)")
 
 
 STAFF_ROLE_GROUPS = ("Director", "Head teacher", "Methodist", "Auditor")

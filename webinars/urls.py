@@ -1,5 +1,6 @@
 """Public HTML views (docs/public-pages.md), included at "" before Wagtail's catch-all."""
 
+from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from webinars.public import views
@@ -10,4 +11,6 @@ urlpatterns = [
     path("my/", views.my_lessons, name="my"),
     path("my/join/<int:lesson_id>/", views.my_join, name="my-join"),
     path("open-lessons/", views.open_lessons_page, name="open-lessons"),
+    # Anyone signed in (students, parents: no admin access) signs out here; POST only.
+    path("sign-out/", LogoutView.as_view(next_page="/"), name="sign-out"),
 ]

@@ -1,182 +1,30 @@
 """Wagtail admin for the timetable and its rooms, grouped under one "Webinars" menu (SPEC §9)."""
 
-import django_filters
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
-from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
-from wagtail.permission_policies import ModelPermissionPolicy
-from wagtail.permissions import register_permission_policy
 
 from webinars.admin.common import (
     ActionsIndexView,
-    DateRangeFilterSet,
-    SchoolInspectView,
     zoned_column,
 )
+from webinars.admin.joins import AttendanceViewSet, JoinAuditViewSet
 from webinars.admin.lessons import LessonSeriesViewSet, LessonViewSet, SchoolClosureViewSet
 from webinars.admin.people import PEOPLE_VIEWSETS, PERSON_CHOOSERS
+from webinars.admin.recordings import RecordingViewSet
+from webinars.admin.rooms import RoomViewSet
 from webinars.admin.school import (
     EnrollmentViewSet,
     GuardianshipViewSet,
     SchoolClassViewSet,
     SubjectViewSet,
 )
-from webinars.admin_views import (
-    RecordingRetryView,
-    RoomCloseView,
-    RoomOpenInJitsiView,
-    RoomRegenerateLinkView,
-)
-from webinars.choices import RecordingStatus, RoomStatus
-from webinars.models import Attendance, JoinAudit, Recording, RecordingCheckIssue, Room
-
-
-class ServerOwnedPermissionPolicy(ModelPermissionPolicy):
-    """Rows the system writes (rooms, recordings, attendance, audits): no "Add" in the admin.
-
-    Recordings are not edited by hand either (a status set by hand would make a READY row
-    without its file; they change through their ingest and the "retry" action, see
-    docs/recordings.md), and the recording check's findings are only looked at.
-    """
-
-    def __init__(self, model, *, denied: tuple[str, ...] = ("add",)):
-        super().__init__(model)
-        self.denied = frozenset(denied)
-
-    def user_has_permission(self, user, action):
-        return action not in self.denied and super().user_has_permission(user, action)
-
-    def user_has_any_permission(self, user, actions):
-        return super().user_has_any_permission(user, [a for a in actions if a not in self.denied])
-
-
-for _server_owned, _denied in (
-    (Room, ("add",)),
-    (Attendance, ("add",)),
-    (JoinAudit, ("add",)),
-    (Recording, ("add", "change")),
-    (RecordingCheckIssue, ("add", "change", "delete")),
-):
-    register_permission_policy(
-        _server_owned, ServerOwnedPermissionPolicy(_server_owned, denied=_denied)
-    )
-
-
-class ServerOwnedViewSet(ModelViewSet):
-    """Rows the system writes: listed, filtered, inspected and exported; never copied."""
-
-    inspect_view_enabled = True
-    inspect_view_class = SchoolInspectView
-    copy_view_enabled = False
-    select_related: tuple[str, ...] = ()
-
-    def get_queryset(self, request):
-        return self.model.objects.select_related(*self.select_related)
-
-
-# --- Rooms, recordings, attendance (read-mostly) ------------------------------------------------
-
-
-class RoomFilterSet(DateRangeFilterSet):
-    status = django_filters.ChoiceFilter(choices=RoomStatus.choices, label=_("Status"))
-
-    class Meta:
-        model = Room
-        fields = ["status", "type", "is_open", "scheduled_start", "auto_manage"]
-
-
-class RoomViewSet(ServerOwnedViewSet):
-    model = Room
-    icon = "link"
-    form_fields = ["title", "auto_manage"]
-    list_display = [
-        "__str__",
-        "type",
-        Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
-        zoned_column("scheduled_start", _("Starts")),
-        zoned_column("scheduled_end", _("Ends")),
-        Column("is_open", label=_("Open")),
-        Column("closed_reason", label=_("Closed because")),
-    ]
-    filterset_class = RoomFilterSet
-    search_fields = ["title", "jitsi_room", "public_slug", "lesson__title"]
-    list_export = [
-        "display_title",
-        "type",
-        "status",
-        "scheduled_start",
-        "scheduled_end",
-        "started_at",
-        "ended_at",
-        "is_open",
-        "public_slug",
-        "jitsi_room",
-        "closed_reason",
-    ]
-
-    select_related = ("lesson",)
-
-    class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
-        row_actions = [
-            ("open_in_jitsi", _("Open in Jitsi"), "link-external"),
-            ("close_now", _("Close now"), "cross"),
-            ("regenerate_link", _("Regenerate public link"), "rotate"),
-        ]
-
-    def get_urlpatterns(self):
-        return super().get_urlpatterns() + [
-            path("close/<int:pk>/", RoomCloseView.as_view(), name="close_now"),
-            path("regenerate/<int:pk>/", RoomRegenerateLinkView.as_view(), name="regenerate_link"),
-            path("jitsi/<int:pk>/", RoomOpenInJitsiView.as_view(), name="open_in_jitsi"),
-        ]
-
-
-class RecordingFilterSet(WagtailFilterSet):
-    status = django_filters.ChoiceFilter(choices=RecordingStatus.choices, label=_("Status"))
-
-    class Meta:
-        model = Recording
-        fields = ["status", "storage"]
-
-
-class RecordingViewSet(ServerOwnedViewSet):
-    model = Recording
-    icon = "media"
-    form_fields: list[str] = []  # not editable: see ServerOwnedPermissionPolicy
-    list_display = [
-        "__str__",
-        Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
-        zoned_column("started_at", _("Started")),
-        Column("duration_secs", label=_("Duration (s)")),
-        Column("size_bytes", label=_("Size (bytes)")),
-        "storage",
-    ]
-    filterset_class = RecordingFilterSet
-    search_fields = ["room__title", "room__lesson__title", "checksum_sha256"]
-    list_export = [
-        "room",
-        "status",
-        "started_at",
-        "ended_at",
-        "duration_secs",
-        "size_bytes",
-        "checksum_sha256",
-        "storage",
-    ]
-
-    select_related = ("room__lesson",)
-
-    class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
-        row_actions = [("retry", _("Retry download"), "rotate")]
-
-    def get_urlpatterns(self):
-        return super().get_urlpatterns() + [
-            path("retry/<int:pk>/", RecordingRetryView.as_view(), name="retry"),
-        ]
+from webinars.admin.screens import ServerOwnedViewSet
+from webinars.choices import RecordingStatus
+from webinars.models import RecordingCheckIssue
 
 
 class RecordingIssueIndexView(ActionsIndexView):
@@ -210,46 +58,6 @@ class RecordingCheckIssueViewSet(ServerOwnedViewSet):
     list_export = ["kind", "name", "recording", "size_bytes", "detail", "found_at"]
 
     select_related = ("recording__room__lesson",)
-
-
-class AttendanceViewSet(ServerOwnedViewSet):
-    model = Attendance
-    icon = "user"
-    form_fields = ["left_at"]
-    list_display = [
-        Column("room", label=_("Room")),
-        "display_name",
-        "role",
-        zoned_column("joined_at", _("Joined")),
-        zoned_column("left_at", _("Left")),
-        "source",
-    ]
-    list_filter = ["role", "source"]
-    search_fields = ["display_name", "user__username", "room__title", "room__lesson__title"]
-    list_export = ["room", "user", "display_name", "role", "joined_at", "left_at", "source"]
-
-    select_related = ("room__lesson", "user")
-
-
-class JoinAuditViewSet(ServerOwnedViewSet):
-    model = JoinAudit
-    icon = "doc-full"
-    form_fields = []
-    list_display = [
-        Column("room", label=_("Room")),
-        Column("user", label=_("User")),
-        "display_name",
-        "granted",
-        "role",
-        "rule",
-        "status_code",
-        zoned_column("created_at", _("At")),
-    ]
-    list_filter = ["granted", "role", "rule"]
-    search_fields = ["display_name", "user__username", "rule"]
-    list_export = ["room", "user", "display_name", "granted", "role", "rule", "status_code"]
-
-    select_related = ("room__lesson", "user")
 
 
 class ApiTokenViewSet(ModelViewSet):

@@ -3,8 +3,8 @@ from django.shortcuts import redirect
 from wagtail import hooks
 from wagtail.admin import messages
 
+from webinars.admin.webhooks import WebhooksViewSetGroup
 from webinars.admin_views import WebinarsDashboardPanel
-from webinars.admin_webhooks import WebhooksViewSetGroup
 from webinars.viewsets import WebinarsViewSetGroup
 
 

@@ -32,7 +32,7 @@ STORAGES = {
     },
 }
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
-WAGTAILADMIN_BASE_URL = "http://testserver"
+PORTAL_BASE_URL = WAGTAILADMIN_BASE_URL = "http://testserver"
 LOGGING["loggers"]["webinars"]["level"] = "WARNING"  # noqa: F405
 STATIC_ROOT = _tmp / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -239,13 +239,18 @@ def test_observer_link_carries_the_ui_restrictions_in_the_fragment(self_hosted):
     assert params["userInfo.displayName"] == name
 
 
-@pytest.mark.parametrize("role", [JoinRole.MODERATOR, JoinRole.PARTICIPANT])
-def test_without_jwt_other_roles_get_the_bare_room_url(self_hosted, role):
+@pytest.mark.parametrize("role", [JoinRole.MODERATOR, JoinRole.PARTICIPANT, JoinRole.OBSERVER])
+def test_without_jwt_everyone_arrives_under_their_name(self_hosted, role):
     self_hosted.JITSI_JWT_ENABLED = False
     room = a_room()
     link = room.provider.join_url(room=room, person=ALICE, role=role, now=NOW)
-    assert link.url == f"https://jitsi.school.edu/{ROOM}"
+    base, _, _fragment = link.url.partition("#")
+    assert base == f"https://jitsi.school.edu/{ROOM}"
     assert link.token is None
+    assert fragment_params(link.url)["userInfo.displayName"] == "Alice Smith"
+    assert ("config.startWithAudioMuted" in fragment_params(link.url)) is (
+        role == JoinRole.OBSERVER
+    )
 
 
 @pytest.mark.parametrize(

@@ -76,30 +76,38 @@ def token_claims(
     }
 
 
-def observer_fragment(*, display_name: str) -> str:
-    """Jitsi's URL-fragment overrides for observers: muted, no app nag, a short toolbar.
-
-    Jitsi JSON-parses each value after URL-decoding it, so strings carry their quotes. These are
-    cosmetic (anyone can edit a URL); the token is what enforces the role.
-    """
-    params = {
-        "config.startWithAudioMuted": True,
-        "config.startWithVideoMuted": True,
-        "config.disableDeepLinking": True,
-        "config.toolbarButtons": list(OBSERVER_TOOLBAR),
-        "userInfo.displayName": display_name,
-    }
+def url_fragment(params: dict) -> str:
+    """Jitsi's URL-fragment overrides. Jitsi JSON-parses each value after URL-decoding it, so
+    strings carry their quotes. They are cosmetic (anyone can edit a URL); the token is what
+    enforces the role."""
     return "&".join(
         f"{key}={quote(json.dumps(value, ensure_ascii=False, separators=(',', ':')), safe='')}"
         for key, value in params.items()
     )
 
 
+def observer_fragment(*, display_name: str) -> str:
+    """For observers: muted, no app nag, a short toolbar, and their name."""
+    return url_fragment(
+        {
+            "config.startWithAudioMuted": True,
+            "config.startWithVideoMuted": True,
+            "config.disableDeepLinking": True,
+            "config.toolbarButtons": list(OBSERVER_TOOLBAR),
+            "userInfo.displayName": display_name,
+        }
+    )
+
+
 def link_with_token(*, room_url: str, token: str | None, role: str, display_name: str) -> str:
-    """``room_url`` plus ``?jwt=`` when a token was minted, plus the observer fragment."""
+    """``room_url`` plus ``?jwt=`` when a token was minted, plus the fragment: the observer's
+    restrictions, and the person's name for everyone when no token carries it (a Jitsi
+    without JWT would otherwise ask each student who they are)."""
     url = f"{room_url}?jwt={token}" if token else room_url
     if role == JoinRole.OBSERVER:
-        url = f"{url}#{observer_fragment(display_name=display_name)}"
+        return f"{url}#{observer_fragment(display_name=display_name)}"
+    if token is None:
+        return f"{url}#{url_fragment({'userInfo.displayName': display_name})}"
     return url
 
 

@@ -16,9 +16,7 @@ class GuestJoinForm(forms.Form):
         label=gettext_lazy("Your name"),
         max_length=64,
         required=False,
-        help_text=gettext_lazy(
-            "Shown to the teacher and the other participants. Leave empty to appear as Guest."
-        ),
+        help_text=gettext_lazy("Shown to the other participants. Leave empty to appear as Guest."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 

@@ -30,7 +30,7 @@ def recording_notify(*, recording: Recording) -> None:
     recipients = recording_recipients(room=recording.room)
     if not recipients:
         return
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    base = settings.PORTAL_BASE_URL.rstrip("/")
     room = recording.room
     context = {
         "recording": recording,

@@ -1,7 +1,7 @@
 """What an outbound webhook says about a lesson, a room, a recording or a room's attendance.
 
 The ``data`` of each event (docs/webhooks.md has examples). Times are UTC in ISO 8601 with a
-``Z``; links are absolute, on WAGTAILADMIN_BASE_URL. People are named, never emailed: the
+``Z``; links are absolute, on PORTAL_BASE_URL. People are named, never emailed: the
 receiving system already knows the school's accounts by id.
 """
 
@@ -21,7 +21,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def absolute(path: str) -> str:
-    return f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}{path}"
+    return f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
 
 
 def _person(user) -> dict:

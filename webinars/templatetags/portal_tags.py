@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 
 from webinars.pages import MeetingIndexPage, OpenLessonsPage
 from webinars.public import caching
+from webinars.wording import duration_in_words
 
 register = template.Library()
 
@@ -90,6 +91,6 @@ def current_language_code() -> str:
 
 
 @register.filter
-def as_minutes(seconds: int | None) -> int:
-    """Whole minutes, at least one, of a duration in seconds."""
-    return max(1, round((seconds or 0) / 60))
+def as_duration(seconds: int | None) -> str:
+    """A recording's length as a person says it: "5 seconds", "1 minute", "12 minutes"."""
+    return duration_in_words(seconds)

@@ -1,15 +1,27 @@
 """A demo school around "now": idempotent, so running it twice leaves the same counts."""
 
+import logging
+import re
+from contextlib import contextmanager
 from datetime import time, timedelta
 
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from home.models import HomePage
-from webinars.choices import STAFF_ROLE_GROUPS
-from webinars.models import Enrollment, Guardianship, Lesson, LessonSeries, SchoolClass, Subject
+from webinars.choices import STAFF_ROLE_GROUPS, RoomStatus
+from webinars.models import (
+    Enrollment,
+    Guardianship,
+    Lesson,
+    LessonSeries,
+    Room,
+    SchoolClass,
+    Subject,
+)
 from webinars.pages import MeetingIndexPage, MeetingPage, OpenLessonsPage
 from webinars.people import SCHOOL_PEOPLE_GROUPS
 from webinars.services.series import series_generate
@@ -81,8 +93,83 @@ def ensure_site_sections() -> tuple[OpenLessonsPage, MeetingIndexPage]:
     return feed, meetings
 
 
+# --- Re-running: the demo timetable moves to "now" -------------------------------------------
+
+DEMO_MARK = "Demo lesson created by seed_demo."  # the description of every lesson it creates
+MOVE_AFTER = timedelta(minutes=20)  # drift of the plan after which the demo lessons move
+
+
+def _discard_room(room: Room) -> None:
+    """A demo room that closed, with what it gathered (attendance, recordings and their files):
+    its lesson moves, and gets a fresh room as a newly seeded lesson would."""
+    for recording in room.recordings.all():
+        if recording.file:
+            recording.file.delete(save=False)
+    room.recordings.all().delete()
+    room.delete()
+
+
+def move_demo_timetable(*, now) -> int:
+    """Lay the demo lessons out around ``now`` again, so a re-run on a later day (or hours
+    later) finds lessons live now, later today and in the past, as on the first day.
+
+    Only lessons this command created move (DEMO_MARK and their "— demo lesson N" title), and
+    only once the plan has drifted by MOVE_AFTER, so a quick restart leaves rooms people are in
+    alone. A moved lesson's unclosed room follows it (``room_follow_lesson``); a closed one is
+    discarded. Returns how many lessons moved.
+    """
+    demo = {}
+    for lesson in Lesson.objects.filter(description=DEMO_MARK, title__contains="— demo lesson "):
+        found = re.search(r"— demo lesson (\d+)$", lesson.title)
+        if found and 1 <= int(found.group(1)) <= len(LESSON_PLAN):
+            demo[int(found.group(1))] = lesson
+    first = demo.get(1)
+    if (
+        first is None
+        or abs(first.scheduled_start - _minute(now + timedelta(hours=LESSON_PLAN[0][0])))
+        < MOVE_AFTER
+    ):
+        return 0
+    moved = 0
+    for n, lesson in sorted(demo.items()):
+        hours, minutes, _is_open = LESSON_PLAN[n - 1]
+        start = _minute(now + timedelta(hours=hours))
+        if lesson.scheduled_start == start:
+            continue
+        room = Room.objects.filter(lesson=lesson).first()
+        if room is not None and room.status == RoomStatus.CLOSED:
+            _discard_room(room)
+        lesson.scheduled_start, lesson.scheduled_end = start, start + timedelta(minutes=minutes)
+        lesson.save(update_fields=["scheduled_start", "scheduled_end", "updated_at"])
+        moved += 1
+    return moved
+
+
+@contextmanager
+def _services_quiet():
+    """The services' INFO lines ("room created …") held back while seeding: the command's own
+    summary is what the run command shows."""
+    logger = logging.getLogger("webinars")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 class Command(BaseCommand):
-    help = "Create (or complete) a demo school with lessons around now, and print the logins."
+    help = (
+        "Migrate the database, create (or complete) a demo school with lessons around now, "
+        "and print the logins. Run again later, it moves the demo timetable to the new now."
+    )
+
+    def execute(self, *args, **options):
+        """The run command's one start-up step: migrate (outside the seed's transaction, as
+        SQLite's schema changes need), then seed."""
+        call_command("migrate", interactive=False, verbosity=0)
+        with _services_quiet():
+            return super().execute(*args, **options)
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -113,6 +200,7 @@ class Command(BaseCommand):
             for child in students[2 * i : 2 * i + 2]:
                 Guardianship.objects.get_or_create(parent=parent, child=child)
 
+        moved_lessons = move_demo_timetable(now=now)
         created_lessons = 0
         for n, (hours, minutes, is_open) in enumerate(LESSON_PLAN, start=1):
             subject, teacher = subjects[n % 3], teachers[n % 3]
@@ -125,7 +213,7 @@ class Command(BaseCommand):
                     "scheduled_start": start,
                     "scheduled_end": start + timedelta(minutes=minutes),
                     "is_open": is_open,
-                    "description": "Demo lesson created by seed_demo.",
+                    "description": DEMO_MARK,
                 },
             )
             created_lessons += created
@@ -151,7 +239,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo school ready: {Subject.objects.count()} subjects, "
-                f"{Lesson.objects.count()} lessons ({created_lessons} new), "
+                f"{Lesson.objects.count()} lessons ({created_lessons} new, "
+                f"{moved_lessons} moved to now), "
                 f"{User.objects.count()} users."
             )
         )

@@ -1,4 +1,4 @@
-"""The school's timetable and its video rooms (SPEC §2).
+"""The school's timetable and its video rooms (docs/architecture.md).
 
 Plain models administered through Wagtail viewsets; the editorial pages live in ``pages.py``.
 All datetimes are aware and stored in UTC; conversion to the school's zone happens at the edges.

@@ -1,4 +1,4 @@
-"""Wagtail admin for the timetable and its rooms, grouped under one "Webinars" menu (SPEC §9)."""
+"""Wagtail admin for the timetable and its rooms, grouped under one "Webinars" menu."""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _

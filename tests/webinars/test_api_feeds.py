@@ -1,4 +1,4 @@
-"""GET /api/rooms/open-lessons/ (seed §3.3)."""
+"""GET /api/rooms/open-lessons/."""
 
 import os
 from datetime import timedelta

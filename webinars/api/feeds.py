@@ -1,4 +1,4 @@
-"""API views: the open-lessons feed (seed §3.3, SPEC §7)."""
+"""API views: the open-lessons feed (docs/api.md)."""
 
 from django.conf import settings
 from django.core.cache import cache

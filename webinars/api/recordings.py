@@ -1,4 +1,4 @@
-"""API views: recordings (SPEC §7, §8). Thin: check the caller, call one service, answer JSON."""
+"""API views: recordings (docs/recordings.md). Thin: check the caller, call one service, answer JSON."""
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
@@ -92,7 +92,7 @@ class RoomRecordingSerializer(serializers.Serializer):
 
 
 class RoomRecordingApi(APIView):
-    """The room's latest recording (seed §3.4) and every recording in order.
+    """The room's latest recording and every recording in order.
 
     Anyone may read an open lesson's or open meeting's recordings; closed lessons' only the
     people allowed into the lesson. ``file_url`` is short-lived for private recordings.

@@ -1,4 +1,4 @@
-"""The REST API (SPEC §7). Each area keeps its own routes; this file only joins them."""
+"""The REST API (docs/api.md). Each area keeps its own routes; this file only joins them."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView

@@ -18,7 +18,7 @@ def _open_lessons_in_window(*, now: datetime, hours: float, since_hours: float, 
     """Open, not cancelled lessons with a room, overlapping ``[now − since_hours, now + hours]``.
 
     Overlap rather than "starts inside" so a lesson that began an hour ago and is live now stays
-    in the feed; ``show_all`` drops the window (seed §3.3 ``all=1``). Lessons without a room are
+    in the feed; ``show_all`` drops the window (``all=1``). Lessons without a room are
     left out: reads never create one (open lessons get theirs when saved or when they enter the
     horizon, see docs/lifecycle.md).
     """
@@ -38,7 +38,7 @@ def open_lessons_feed(
     since_hours: float = 10 / 60,
     show_all: bool = False,
 ) -> list[Room]:
-    """Rooms of the open lessons in the window (seed §3.3), lesson/subject/teacher joined.
+    """Rooms of the open lessons in the window, lesson/subject/teacher joined.
 
     One query whatever the data size, and no writes.
     """

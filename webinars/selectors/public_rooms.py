@@ -11,7 +11,7 @@ def room_for_public_page(*, slug: str) -> Room | None:
     """The open lesson's or open meeting's room behind ``/join/<slug>/``, or None.
 
     Unknown, revoked (regenerated) and non-open slugs all answer None, so the page gives the
-    same 404 for each (SPEC §4). Joins lesson and subject; the people (teacher first, see
+    same 404 for each (docs/roles.md). Joins lesson and subject; the people (teacher first, see
     ``room_people``) and a meeting's page come with one more query each. The lesson's
     ``is_open`` is checked here rather than in SQL: the row is joined anyway, and the page is
     served often enough that the ORM's compile time of a smaller statement shows.

@@ -1,4 +1,4 @@
-"""Run the room scheduler tick from cron or as a loop (seed §5.1), without a django-q2 cluster.
+"""Run the room scheduler tick from cron or as a loop, without a django-q2 cluster.
 
     manage.py webinar_maintain --once            # one tick, prints its summary
     manage.py webinar_maintain --interval 60     # loop until SIGTERM/SIGINT (Ctrl-C)

@@ -168,7 +168,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
-# --- Recordings (docs/recordings.md) ----------------------------------------------------------------
+# --- Recordings (docs/recordings.md) --------------------------------------------------------------
 RECORDING_STORAGE = env_str("RECORDING_STORAGE", "LOCAL").upper()
 RECORDING_LOCAL_DIR = Path(env_str("RECORDING_LOCAL_DIR", str(BASE_DIR / "recordings")))
 RECORDING_MEDIA_ROOT = Path(env_str("RECORDING_MEDIA_ROOT", str(MEDIA_ROOT / "recordings")))
@@ -213,7 +213,7 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 
-# --- Jitsi (docs/tokens.md) -------------------------------------------------------------------------
+# --- Jitsi (docs/tokens.md) -----------------------------------------------------------------------
 JITSI_DOMAIN = env_str("JITSI_DOMAIN", "jitsi.school.edu")
 JITSI_ENV = env_str("JITSI_ENV", "SELF_HOSTED").upper()
 JITSI_JWT_ENABLED = env_bool("JITSI_JWT_ENABLED", False)
@@ -231,7 +231,7 @@ if not JAAS_PRIVATE_KEY and JAAS_PRIVATE_KEY_PATH:
 JAAS_WEBHOOK_SECRET = env_str("JAAS_WEBHOOK_SECRET")
 JAAS_WEBHOOK_TOLERANCE_SEC = env_int("JAAS_WEBHOOK_TOLERANCE_SEC", 300)
 
-# --- Room lifecycle (docs/lifecycle.md) ------------------------------------------------------------
+# --- Room lifecycle (docs/lifecycle.md) -----------------------------------------------------------
 ROOM_OPEN_LEAD_MIN = env_int("ROOM_OPEN_LEAD_MIN", 15)
 ROOM_CLOSE_GRACE_MIN = env_int("ROOM_CLOSE_GRACE_MIN", 10)
 OPEN_LESSONS_HORIZON_HOURS = env_int("OPEN_LESSONS_HORIZON_HOURS", 48)

@@ -1,4 +1,4 @@
-"""Recording endpoints (docs/recordings.md): Jibri finalize, JaaS webhooks, status, playback, dev helpers."""
+"""Recording endpoints (docs/recordings.md): Jibri finalize, JaaS webhooks, status, playback."""
 
 import base64
 import hashlib

@@ -1,4 +1,4 @@
-"""API views: recordings (docs/recordings.md). Thin: check the caller, call one service, answer JSON."""
+"""API views: recordings (docs/recordings.md). Thin: check the caller, call a service, answer."""
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404

@@ -234,7 +234,12 @@ def test_lesson_export_and_inspect_read_like_the_list(school, admin_client):
 
 @pytest.mark.django_db
 def test_lesson_edit_page_shows_its_room_and_attendance(school, admin_client):
-    lesson = make_lesson(subject=school["maths"], teacher=school["anna"], is_open=True)
+    lesson = make_lesson(  # beyond the open lessons' horizon: no room until the tick makes it
+        subject=school["maths"],
+        teacher=school["anna"],
+        is_open=True,
+        start=timezone.now() + timedelta(days=5),
+    )
     edit_url = reverse("lessons:edit", args=[lesson.pk])
     assert "No room yet" in admin_client.get(edit_url).content.decode()
     room = make_room(lesson)

@@ -9,6 +9,7 @@ import django_filters
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList, Panel
 from wagtail.admin.ui.tables import Column
@@ -31,7 +32,7 @@ from webinars.admin.imports import SnowDayView, TimetableImportView
 from webinars.admin.people import people_search, teacher_chooser
 from webinars.admin_views import LessonDeleteView
 from webinars.forms import LessonAdminForm, LessonSeriesAdminForm
-from webinars.models import Lesson, LessonSeries, SchoolClosure, Subject
+from webinars.models import MAX_LESSON_DURATION, Lesson, LessonSeries, SchoolClosure, Subject
 from webinars.people import TEACHERS, people_in
 from webinars.selectors.lesson_room import lesson_room_summary
 from webinars.services.lessons import (
@@ -61,6 +62,44 @@ class LessonFilterSet(DateRangeFilterSet):
         ]
 
 
+class UpcomingThenPast:
+    """The lesson list's default order, read as two range scans of the start-time index.
+
+    "What is coming, soonest first, then the past, latest first" as one ORDER BY sorts the
+    whole timetable on every page view; as two slices of index ranges it reads only the page
+    (a lesson lasts at most 12 hours, so one not yet over started less than 12 hours ago).
+    Django's paginator needs only ``count()`` and slicing.
+    """
+
+    ordered = True
+
+    def __init__(self, queryset, *, now):
+        self.coming = queryset.filter(
+            scheduled_end__gte=now, scheduled_start__gte=now - MAX_LESSON_DURATION
+        ).order_by("scheduled_start", "pk")
+        self.past = queryset.filter(scheduled_end__lt=now, scheduled_start__lt=now).order_by(
+            "-scheduled_start", "-pk"
+        )
+
+    @cached_property
+    def coming_count(self) -> int:
+        return self.coming.count()
+
+    def count(self) -> int:
+        return self.coming_count + self.past.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list:
+        start, stop = window.start or 0, window.stop
+        split = self.coming_count
+        rows = list(self.coming[start:stop]) if start < split else []
+        if stop is None or stop > split:
+            rows += list(self.past[max(start - split, 0) : None if stop is None else stop - split])
+        return rows
+
+
 class LessonIndexView(ActionsIndexView):
     def search_queryset(self, queryset):
         """Title, or a teacher's or subject's name: the people and subjects matching are found
@@ -76,8 +115,17 @@ class LessonIndexView(ActionsIndexView):
             | Q(subject__in=subjects.values("pk"))
         )
 
+    @property
+    def upcoming_first(self) -> bool:
+        return self.request.GET.get("ordering") not in self.get_valid_orderings()
+
+    def paginate_queryset(self, queryset, page_size):
+        if self.upcoming_first and not self.is_export:
+            queryset = UpcomingThenPast(queryset, now=timezone.now())
+        return super().paginate_queryset(queryset, page_size)
+
     def order_queryset(self, queryset):
-        if self.request.GET.get("ordering") in self.get_valid_orderings():
+        if not self.upcoming_first:
             return super().order_queryset(queryset)
         now = timezone.now()
         return queryset.annotate(

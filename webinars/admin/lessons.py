@@ -120,7 +120,8 @@ class LessonIndexView(ActionsIndexView):
         return self.request.GET.get("ordering") not in self.get_valid_orderings()
 
     def paginate_queryset(self, queryset, page_size):
-        if self.upcoming_first and not self.is_export:
+        # A search scans every title anyway: one sorted scan beats four range reads there.
+        if self.upcoming_first and not (self.is_export or self.is_searching):
             queryset = UpcomingThenPast(queryset, now=timezone.now())
         return super().paginate_queryset(queryset, page_size)
 

@@ -16,7 +16,7 @@ from webinars.admin.common import (
     SchoolInspectView,
     zoned_column,
 )
-from webinars.admin.lessons import LessonSeriesViewSet, LessonViewSet, SchoolClosureViewSet
+from webinars.admin.lessons import LessonViewSet
 from webinars.admin.people import PEOPLE_VIEWSETS, PERSON_CHOOSERS
 from webinars.admin.school import (
     EnrollmentViewSet,
@@ -24,6 +24,7 @@ from webinars.admin.school import (
     SchoolClassViewSet,
     SubjectViewSet,
 )
+from webinars.admin.series import LessonSeriesViewSet, SchoolClosureViewSet
 from webinars.admin_views import (
     RecordingRetryView,
     RoomCloseView,

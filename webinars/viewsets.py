@@ -12,7 +12,7 @@ from webinars.admin.common import (
     zoned_column,
 )
 from webinars.admin.joins import AttendanceViewSet, JoinAuditViewSet
-from webinars.admin.lessons import LessonSeriesViewSet, LessonViewSet, SchoolClosureViewSet
+from webinars.admin.lessons import LessonViewSet
 from webinars.admin.people import PEOPLE_VIEWSETS, PERSON_CHOOSERS
 from webinars.admin.recordings import RecordingViewSet
 from webinars.admin.rooms import RoomViewSet
@@ -23,6 +23,7 @@ from webinars.admin.school import (
     SubjectViewSet,
 )
 from webinars.admin.screens import ServerOwnedViewSet
+from webinars.admin.series import LessonSeriesViewSet, SchoolClosureViewSet
 from webinars.choices import RecordingStatus
 from webinars.models import RecordingCheckIssue
 

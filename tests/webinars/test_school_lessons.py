@@ -289,3 +289,41 @@ def test_class_form_offers_only_students_and_the_class_is_enrolled_in_a_subject(
     response = admin_client.post(enrol_url, {"subject": school["maths"].pk}, follow=True)
     assert "2 students of 7B newly enrolled in Mathematics (MATH)." in response.content.decode()
     assert Enrollment.objects.filter(subject=school["maths"]).count() == 3
+
+
+@pytest.mark.django_db
+def test_the_second_page_continues_from_the_upcoming_into_the_past(school, admin_client):
+    from webinars.admin.lessons import UpcomingThenPast
+
+    now = timezone.now()
+    for n in range(12):
+        make_lesson(
+            title=f"Coming {n:02d}",
+            subject=school["maths"],
+            teacher=school["anna"],
+            start=now + timedelta(days=n + 1),
+        )
+        make_lesson(
+            title=f"Past {n:02d}",
+            subject=school["maths"],
+            teacher=school["anna"],
+            start=now - timedelta(days=n + 1),
+        )
+    make_lesson(
+        title="Running now",
+        subject=school["maths"],
+        teacher=school["anna"],
+        start=now - timedelta(minutes=10),
+    )
+    order = UpcomingThenPast(Lesson.objects.all(), now=now)
+    titles = [lesson.title for lesson in order[0:25]]
+    assert order.count() == 25
+    assert titles == ["Running now"] + [f"Coming {n:02d}" for n in range(12)] + [
+        f"Past {n:02d}" for n in range(12)
+    ]
+    assert [lesson.title for lesson in order[12:15]] == ["Coming 11", "Past 00", "Past 01"]
+
+    second = admin_client.get(reverse("lessons:index"), {"p": 2}).content.decode()
+    # 20 rows a page: the running lesson, 12 coming, then "Past 00" to "Past 06" on page 1.
+    assert "Past 07" in second and "Past 11" in second
+    assert "Past 06" not in second and "Coming 11" not in second

@@ -1,21 +1,18 @@
-"""Lessons, weekly series and closures in the admin.
+"""Lessons in the admin (weekly series and closures are in ``webinars.admin.series``).
 
 The lesson list opens on what is coming: lessons not yet over, soonest first, then the past,
 most recent first (any column heading sorts by that column instead). Its header offers the
 timetable import and the snow day; a lesson's edit page shows its room and who attended.
 """
 
-import django_filters
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList, Panel
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic import CreateView, DeleteView, EditView
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
-from wagtail.log_actions import log
 
 from webinars.admin.common import (
     ActionsIndexView,
@@ -30,18 +27,10 @@ from webinars.admin.common import (
 from webinars.admin.imports import SnowDayView, TimetableImportView
 from webinars.admin.people import people_search, teacher_chooser
 from webinars.admin_views import LessonDeleteView
-from webinars.forms import LessonAdminForm, LessonSeriesAdminForm
-from webinars.models import Lesson, LessonSeries, SchoolClosure, Subject
+from webinars.forms import LessonAdminForm
+from webinars.models import MAX_LESSON_DURATION, Lesson, Subject
 from webinars.people import TEACHERS, people_in
 from webinars.selectors.lesson_room import lesson_room_summary
-from webinars.services.series import (
-    closure_create,
-    closure_delete,
-    closure_update,
-    series_delete,
-    series_generate,
-    series_update,
-)
 
 # --- Lessons ------------------------------------------------------------------------------
 
@@ -61,6 +50,44 @@ class LessonFilterSet(DateRangeFilterSet):
         ]
 
 
+class UpcomingThenPast:
+    """The lesson list's default order, read as two range scans of the start-time index.
+
+    "What is coming, soonest first, then the past, latest first" as one ORDER BY sorts the
+    whole timetable on every page view; as two slices of index ranges it reads only the page
+    (a lesson lasts at most 12 hours, so one not yet over started less than 12 hours ago).
+    Django's paginator needs only ``count()`` and slicing.
+    """
+
+    ordered = True
+
+    def __init__(self, queryset, *, now):
+        self.coming = queryset.filter(
+            scheduled_end__gte=now, scheduled_start__gte=now - MAX_LESSON_DURATION
+        ).order_by("scheduled_start", "pk")
+        self.past = queryset.filter(scheduled_end__lt=now, scheduled_start__lt=now).order_by(
+            "-scheduled_start", "-pk"
+        )
+
+    @cached_property
+    def coming_count(self) -> int:
+        return self.coming.count()
+
+    def count(self) -> int:
+        return self.coming_count + self.past.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list:
+        start, stop = window.start or 0, window.stop
+        split = self.coming_count
+        rows = list(self.coming[start:stop]) if start < split else []
+        if stop is None or stop > split:
+            rows += list(self.past[max(start - split, 0) : None if stop is None else stop - split])
+        return rows
+
+
 class LessonIndexView(ActionsIndexView):
     def search_queryset(self, queryset):
         """Title, or a teacher's or subject's name: the people and subjects matching are found
@@ -76,8 +103,18 @@ class LessonIndexView(ActionsIndexView):
             | Q(subject__in=subjects.values("pk"))
         )
 
+    @property
+    def upcoming_first(self) -> bool:
+        return self.request.GET.get("ordering") not in self.get_valid_orderings()
+
+    def paginate_queryset(self, queryset, page_size):
+        # A search scans every title anyway: one sorted scan beats four range reads there.
+        if self.upcoming_first and not (self.is_export or self.is_searching):
+            queryset = UpcomingThenPast(queryset, now=timezone.now())
+        return super().paginate_queryset(queryset, page_size)
+
     def order_queryset(self, queryset):
-        if self.request.GET.get("ordering") in self.get_valid_orderings():
+        if not self.upcoming_first:
             return super().order_queryset(queryset)
         now = timezone.now()
         return queryset.annotate(
@@ -189,169 +226,3 @@ class LessonViewSet(SchoolModelViewSet):
             path("import/", TimetableImportView.as_view(), name="import_timetable"),
             path("snow-day/", SnowDayView.as_view(), name="snow_day"),
         ]
-
-
-# --- Weekly series ------------------------------------------------------------------------
-
-
-class SeriesSaveMixin:
-    """Saving a series regenerates its lessons: one service call, logged like any admin save."""
-
-    log_action = ""
-
-    def save_instance(self):
-        write = series_update if self.form.instance.pk else series_generate
-        self.counts = write(
-            series=self.form.instance,
-            co_teacher_ids=self.form.co_teacher_ids(),
-            allow_past=bool(self.form.cleaned_data.get("allow_past")),
-        )
-        log(instance=self.form.instance, action=self.log_action, user=self.request.user)
-        return self.form.instance
-
-    def get_success_message(self, *args):
-        counts = self.counts
-        return _(
-            "Series “%(series)s” saved: %(created)s lessons created, %(updated)s updated, "
-            "%(cancelled)s cancelled."
-        ) % {
-            "series": self.object,
-            "created": counts.created,
-            "updated": counts.updated,
-            "cancelled": counts.cancelled,
-        }
-
-
-class SeriesCreateView(SeriesSaveMixin, CreateView):
-    log_action = "wagtail.create"
-
-
-class SeriesEditView(SeriesSaveMixin, EditView):
-    log_action = "wagtail.edit"
-
-
-class SeriesDeleteView(LessonDeleteView):
-    """Deleting a series deletes its lessons, refused while one has a READY recording."""
-
-    def delete_action(self):
-        series_delete(series=self.object)
-
-
-class LessonSeriesFilterSet(django_filters.FilterSet):
-    teacher = PersonFilter(group=TEACHERS, label=_("Teacher"))
-
-    class Meta:
-        model = LessonSeries
-        fields = ["subject", "school_class", "teacher", "weekday", "is_open"]
-
-
-class LessonSeriesViewSet(SchoolModelViewSet):
-    model = LessonSeries
-    icon = "repeat"
-    list_select_related = ("subject", "teacher", "school_class")
-    menu_label = _("Weekly series")
-    list_display = [
-        "__str__",
-        "subject",
-        Column("school_class", label=_("Class"), sort_key="school_class__name"),
-        person_column("teacher", _("Teacher")),
-        Column("weekday", label=_("Weekday"), accessor="get_weekday_display", sort_key="weekday"),
-        Column("first_date", label=_("First date"), sort_key="first_date"),
-        Column("last_date", label=_("Last date"), sort_key="last_date"),
-        yes_no_column("is_open", _("Open")),
-    ]
-    list_filter = ["subject", "school_class", "weekday", "is_open"]
-    search_fields = ["title", "ref", "subject__name", "teacher__last_name"]
-    list_export = [
-        "ref",
-        "subject",
-        "school_class",
-        "teacher",
-        "weekday",
-        "start_time",
-        "end_time",
-        "first_date",
-        "last_date",
-        "is_open",
-        "title",
-    ]
-    inspect_view_enabled = True
-    inspect_view_class = SchoolInspectView
-    add_view_class = SeriesCreateView
-    edit_view_class = SeriesEditView
-    delete_view_class = SeriesDeleteView
-    edit_handler = ObjectList(
-        [
-            FieldPanel("subject"),
-            FieldPanel("school_class"),
-            FieldPanel("title"),
-            MultiFieldPanel(
-                [
-                    FieldPanel("weekday"),
-                    FieldRowPanel([FieldPanel("start_time"), FieldPanel("end_time")]),
-                    FieldRowPanel([FieldPanel("first_date"), FieldPanel("last_date")]),
-                    FieldPanel("allow_past"),
-                ],
-                heading=_("When"),
-            ),
-            FieldPanel("teacher", widget=teacher_chooser.widget_class),
-            FieldPanel("co_teachers"),
-            FieldPanel("is_open"),
-            FieldPanel("ref"),
-        ],
-        base_form_class=LessonSeriesAdminForm,
-    )
-
-
-# --- Closures -----------------------------------------------------------------------------
-
-
-class ClosureCreateView(CreateView):
-    """A new closure cancels the lessons inside it that have not started (one service call)."""
-
-    def save_instance(self):
-        closure = self.form.instance
-        self.form.instance, self.cancelled = closure_create(
-            start_date=closure.start_date, end_date=closure.end_date, reason=closure.reason
-        )
-        log(instance=self.form.instance, action="wagtail.create", user=self.request.user)
-        return self.form.instance
-
-    def get_success_message(self, instance):
-        return _("Closure “%(closure)s” added: %(count)s lessons cancelled.") % {
-            "closure": instance,
-            "count": self.cancelled,
-        }
-
-
-class ClosureEditView(EditView):
-    def save_instance(self):
-        self.revived, self.cancelled = closure_update(closure=self.form.instance)
-        log(instance=self.form.instance, action="wagtail.edit", user=self.request.user)
-        return self.form.instance
-
-    def get_success_message(self):
-        return _(
-            "Closure “%(closure)s” saved: %(revived)s lessons back, %(cancelled)s cancelled."
-        ) % {"closure": self.object, "revived": self.revived, "cancelled": self.cancelled}
-
-
-class ClosureDeleteView(DeleteView):
-    """Removing a closure brings back the series' lessons it had cancelled."""
-
-    def delete_action(self):
-        closure_delete(closure=self.object)
-
-
-class SchoolClosureViewSet(ModelViewSet):
-    model = SchoolClosure
-    icon = "calendar-alt"
-    menu_label = _("Closures")
-    form_fields = ["start_date", "end_date", "reason"]
-    list_display = ["reason", "start_date", "end_date"]
-    search_fields = ["reason"]
-    list_export = ["start_date", "end_date", "reason"]
-    add_view_class = ClosureCreateView
-    edit_view_class = ClosureEditView
-    delete_view_class = ClosureDeleteView
-    copy_view_enabled = False

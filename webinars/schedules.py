@@ -11,6 +11,7 @@ from django.utils import timezone
 
 MAINTAIN_ROOMS = "webinars.maintain_rooms"
 EXPIRE_STALE_RECORDINGS = "webinars.expire_stale_recordings"
+NOTIFY_TICK = "webinars.notify_tick"
 
 SCHEDULES = [
     {
@@ -24,6 +25,13 @@ SCHEDULES = [
         "name": EXPIRE_STALE_RECORDINGS,
         "func": "webinars.tasks.expire_stale_recordings",
         "schedule_type": "H",  # Schedule.HOURLY
+        "repeats": -1,
+    },
+    {
+        "name": NOTIFY_TICK,
+        "func": "webinars.tasks.notify_tick",
+        "schedule_type": "I",  # Schedule.MINUTES
+        "minutes": 1,
         "repeats": -1,
     },
 ]

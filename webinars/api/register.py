@@ -25,7 +25,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -266,7 +266,7 @@ class RoomLeftApi(APIView):
     now. Session-authenticated (CSRF token in ``X-CSRFToken`` or the form); JSON or a form,
     so the page can also send it with ``navigator.sendBeacon`` as it closes."""
 
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=None,

@@ -343,3 +343,42 @@ def register_csv(entry: LessonRegister) -> str:
         yes = gettext("yes") if row["section"] == "expected" else gettext("no")
         writer.writerow({**row, "section": yes})
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ChildLine:
+    name: str
+    status: str | None  # None until the lesson has a register to read
+    status_label: str
+
+
+def my_lessons_registers(*, user, upcoming: Sequence[Lesson], past: Sequence[Lesson]) -> None:
+    """What "My lessons" shows beyond the timetable, set on each lesson:
+
+    - ``children``: for a parent, the children the lesson is for (``ChildLine``s, with the
+      child's status once the lesson is over);
+    - ``register_entry``: for the teachers of a past lesson, its register (``LessonRegister``).
+
+    A constant number of queries for the whole page.
+    """
+    children = children_by_lesson(parent_id=user.pk, lessons=[*upcoming, *past])
+    held = [lesson for lesson in past if not lesson.is_cancelled]
+    taught = [lesson for lesson in held if getattr(lesson, "my_role", None) == JoinRole.MODERATOR]
+    wanted = [lesson for lesson in held if lesson in taught or children.get(lesson.pk)]
+    registers = registers_for_lessons(wanted)
+    for lesson in upcoming:
+        lesson.children = [ChildLine(c.name, None, "") for c in children.get(lesson.pk, [])]
+    for lesson in past:
+        entry = registers.get(lesson.pk)
+        lesson.register_entry = entry if lesson in taught else None
+        lines = {line.person: line for line in entry.register.expected} if entry else {}
+        lesson.children = []
+        for child in children.get(lesson.pk, []):
+            line = lines.get(child.person)
+            lesson.children.append(
+                ChildLine(
+                    child.name,
+                    line.status if line else None,
+                    status_label(line) if line else "",
+                )
+            )

@@ -8,9 +8,10 @@ Rules, in short:
 
 - A person's sessions are merged where they overlap or touch (two devices, a reconnect, a
   breakout room) before anything is counted; a rejoin after a gap stays a separate stay.
-- When the video platform reported a person's stays (JaaS webhooks, Prosody event sync), those
-  are the truth and the portal's own "clicked Join" rows for that person are ignored; without
-  reports the join rows are all there is.
+- When the video platform reports who is in the room (JaaS webhooks, Prosody event sync: any
+  reported stay in the room), its reports are the truth and the portal's own "clicked Join"
+  rows are ignored: a click that never reached the room is not presence. Without reports the
+  join rows are all there is.
 - Only time inside the lesson (``start`` … ``end``) counts as minutes; a stay that never
   touches it makes no one present.
 - ``late``: the first join is more than ``late_after`` after the start. ``left_early``: the
@@ -122,8 +123,8 @@ def merge_intervals(
     return [(start, end) for start, end in merged]
 
 
-def _truthful(sessions: Sequence[Session]) -> list[Session]:
-    """The platform's reports when it made any for this person, else the portal's join rows."""
+def truthful(sessions: Sequence[Session]) -> list[Session]:
+    """The platform's reports when it made any for the room, else the portal's join rows."""
     reported = [session for session in sessions if session.reported]
     return reported or list(sessions)
 
@@ -132,7 +133,6 @@ def presence_of(
     sessions: Sequence[Session], *, start: datetime, end: datetime, until: datetime
 ) -> Presence:
     """One person's presence in the lesson ``start`` … ``end``; open stays run to ``until``."""
-    sessions = _truthful(sessions)
     spans = [(s.joined_at, s.left_at or max(until, s.joined_at), s.left_at) for s in sessions]
     touching = [
         (joined, left, closed) for joined, left, closed in spans if joined < end and left > start
@@ -178,7 +178,7 @@ def register_of(
     """The register: every expected participant in ``expected``'s order, then everyone else who
     was there (teachers, observers, guests), by first join."""
     by_person: dict[str, list[Session]] = defaultdict(list)
-    for session in sessions:
+    for session in truthful(sessions):
         by_person[session.person].append(session)
     lines = []
     for person in expected:

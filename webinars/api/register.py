@@ -139,7 +139,10 @@ def _day(request, name: str, default: date) -> date:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
-    parsed = parse_date(raw) if isinstance(raw, str) else None
+    try:
+        parsed = parse_date(raw)
+    except ValueError:  # well formed, not a date (month 13)
+        parsed = None
     if parsed is None:
         raise ValidationError({name: ["Use a date as YYYY-MM-DD."]})
     return parsed

@@ -63,7 +63,7 @@ class _RegisterReport(ReportView):
     filterset_class = RegisterFilterSet
     permission_policy = ModelPermissionPolicy(Attendance)
     any_permission_required = ["view", "change"]
-    paginate_by = 100
+    paginate_by = 50
     rows = staticmethod(register_report_rows)
 
     def get_queryset(self):

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -16,10 +15,15 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from webinars import ical, roles
+from webinars import roles
 from webinars.api.serializers import ZonedDateTimeField
 from webinars.models import Attendance, CalendarToken, Room
-from webinars.selectors.calendars import open_lesson_events, personal_events, room_event
+from webinars.selectors.calendars import (
+    feed_ics,
+    open_lesson_events,
+    personal_events,
+    room_event,
+)
 from webinars.selectors.viewer import viewer_facts_for
 
 ICS = "text/calendar; charset=utf-8"
@@ -31,10 +35,7 @@ def _base_url(request) -> str:
 
 
 def _ics(*, name: str, events) -> HttpResponse:
-    body = ical.calendar_ics(
-        name=name, events=events, time_zone=settings.TIME_ZONE, stamp=timezone.now()
-    )
-    return HttpResponse(body, content_type=ICS)
+    return HttpResponse(feed_ics(name=name, events=events), content_type=ICS)
 
 
 class PersonalCalendarApi(APIView):

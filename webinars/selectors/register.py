@@ -11,10 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from webinars.choices import AttendanceSource, JoinRole, RegisterStatus, RoomStatus
@@ -287,11 +288,19 @@ def children_by_lesson(*, parent_id: int, lessons: Sequence[Lesson]) -> dict[int
     }
 
 
+@lru_cache(maxsize=8)
+def _status_words(language: str) -> dict[tuple[str, bool], str]:
+    with translation.override(language):
+        words = {(status.value, False): str(status.label) for status in RegisterStatus}
+        words[(RegisterStatus.LATE.value, True)] = gettext("Late, left early")
+    return words
+
+
 def status_label(line: Line) -> str:
-    """A register line's status in words (the current language); both facts when both hold."""
-    if line.status == RegisterStatus.LATE and line.left_early:
-        return gettext("Late, left early")
-    return str(RegisterStatus(line.status).label)
+    """A register line's status in words (the current language); both facts when both hold.
+    Looked up once per language: a term's report asks it thousands of times."""
+    words = _status_words(translation.get_language() or settings.LANGUAGE_CODE)
+    return words.get((line.status, line.late and line.left_early)) or words[(line.status, False)]
 
 
 def _role_label(role: str) -> str:

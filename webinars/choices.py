@@ -59,3 +59,29 @@ class AttendanceSource(models.TextChoices):
 
 
 STAFF_ROLE_GROUPS = ("Director", "Head teacher", "Methodist", "Auditor")
+
+
+class RegisterStatus(models.TextChoices):
+    """An expected participant's place in a lesson's register (docs/register.md)."""
+
+    PRESENT = "present", _("Present")
+    LATE = "late", _("Late")
+    LEFT_EARLY = "left_early", _("Left early")
+    ABSENT = "absent", _("Absent")
+
+
+class NoticeKind(models.TextChoices):
+    REMINDER = "reminder", _("Reminder")
+    CANCELLED = "cancelled", _("Cancellation")
+    RESCHEDULED = "rescheduled", _("Change of time")
+    RECORDING_READY = "recording_ready", _("Recording ready")
+    REGISTER = "register", _("Register")
+
+
+class NoticeStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    OPTED_OUT = "opted_out", _("Not sent: opted out")
+    NO_ADDRESS = "no_address", _("Not sent: no email address")

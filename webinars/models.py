@@ -91,6 +91,9 @@ class Lesson(models.Model):
         help_text=_("Anyone with the public link may watch as an observer."),
     )
     is_cancelled = models.BooleanField(_("cancelled"), default=False)
+    # Goes up whenever the start, the end or the cancellation changes (``webinars.signals``):
+    # calendar apps (SEQUENCE) and notices (one per person and version) follow it.
+    sequence = models.PositiveIntegerField(_("revision"), default=0, editable=False)
     cover_image = models.ForeignKey(
         "wagtailimages.Image",
         null=True,
@@ -367,6 +370,9 @@ class Attendance(models.Model):
         default=AttendanceSource.JOIN_API,
     )
     participant_id = models.CharField(_("Jitsi participant id"), max_length=128, blank=True)
+    # The id our join link gave the person (``Person.id``: the user's pk, or ``guest-<hex>``),
+    # which the platform echoes back: it ties a leave to the join (docs/register.md).
+    person_id = models.CharField(_("person id"), max_length=64, blank=True)
     ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True)
 
     class Meta:
@@ -475,6 +481,7 @@ class CalendarToken(models.Model):
 
 # Wagtail pages, and the school's people, classes and series, are models of this app too: import
 # them so Django registers them (and ``from webinars.models import Enrollment`` keeps working).
+from webinars.models_register import Notice, PersonPreferences  # noqa: E402, F401
 from webinars.models_webhooks import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401
 from webinars.pages import MeetingIndexPage, MeetingPage, OpenLessonsPage  # noqa: E402, F401
 from webinars.school import (  # noqa: E402, F401

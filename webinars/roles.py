@@ -233,6 +233,15 @@ def may_read_attendance(facts: ViewerFacts) -> bool:
     return decide_join(facts).is_moderator or facts.is_school_staff
 
 
+def may_read_student_attendance(
+    facts: ViewerFacts, *, is_student: bool, is_parent: bool, teaches_student: bool
+) -> bool:
+    """One student's attendance across lessons: the student, their parents, the teachers of
+    lessons that expect them (who then see only those lessons), and school staff.
+    ``facts`` are the viewer's facts about the person alone (``room`` None)."""
+    return is_student or is_parent or teaches_student or facts.is_school_staff
+
+
 def may_read_room_calendar(facts: ViewerFacts) -> bool:
     """A room's iCal event: anyone when the room is open, else whoever may join it."""
     return facts.room.room_is_open or decide_join(facts).granted

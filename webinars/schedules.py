@@ -18,6 +18,7 @@ EXPIRE_STALE_RECORDINGS = "webinars.expire_stale_recordings"
 CHECK_RECORDINGS = "webinars.check_recordings"
 LIFECYCLE_CLUSTER = "lifecycle"  # a key of Q_CLUSTER["ALT_CLUSTERS"] (portal/settings/base.py)
 DELIVER_DUE_WEBHOOKS = "webinars.deliver_due_webhooks"
+NOTIFY_TICK = "webinars.notify_tick"
 
 SCHEDULES = [
     {
@@ -49,6 +50,14 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
         "cluster": None,  # the default cluster: deliveries never hold up the room tick
+    },
+    {
+        "name": NOTIFY_TICK,
+        "func": "webinars.tasks.notify_tick",
+        "schedule_type": "I",  # Schedule.MINUTES
+        "minutes": 1,
+        "repeats": -1,
+        "cluster": None,  # the default cluster: notices never hold up the room tick
     },
 ]
 

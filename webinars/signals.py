@@ -129,3 +129,41 @@ def public_page_changed(sender, instance, **kwargs):
     if room_id:
         slug = Room.objects.filter(pk=room_id).values_list("public_slug", flat=True).first()
         caching.join_page_changed(slug=slug or "")
+
+
+# --- Lesson revisions and news (docs/calendars.md, docs/notices.md) -------------------------
+
+SCHEDULE_FIELDS = ("scheduled_start", "scheduled_end", "is_cancelled")
+
+
+@receiver(pre_save, sender=Lesson, dispatch_uid="webinars.lesson_sequence_follows")
+def lesson_sequence_follows(sender, instance: Lesson, raw: bool = False, **kwargs):
+    """A new start, end or cancellation is a new revision: ``sequence`` goes up by one, so
+    calendar apps replace the event and people hear of the change once per revision."""
+    if raw or instance._state.adding:
+        return
+    stored = Lesson.objects.filter(pk=instance.pk).values(*SCHEDULE_FIELDS, "sequence").first()
+    if stored is None:
+        return
+    instance._stored_is_cancelled = stored["is_cancelled"]
+    instance.sequence = stored["sequence"]
+    saved = kwargs.get("update_fields")
+    checked = [name for name in SCHEDULE_FIELDS if saved is None or name in saved]
+    if any(getattr(instance, name) != stored[name] for name in checked):
+        instance.sequence += 1
+        instance._sequence_moved = True
+
+
+@receiver(post_save, sender=Lesson, dispatch_uid="webinars.lesson_sequence_saved")
+def lesson_sequence_saved(sender, instance: Lesson, raw: bool = False, **kwargs):
+    """A save limited to some fields (``update_fields``) still stores the new revision."""
+    moved = instance.__dict__.pop("_sequence_moved", False)
+    update_fields = kwargs.get("update_fields")
+    if raw or not moved or update_fields is None or "sequence" in update_fields:
+        return
+    Lesson.objects.filter(pk=instance.pk).update(sequence=instance.sequence)
+
+
+# Subscribers to the domain events: sessions end at a room's close; notices (docs/notices.md).
+from webinars.services import notices as _notice_subscribers  # noqa: E402, F401
+from webinars.services import register as _register_subscribers  # noqa: E402, F401

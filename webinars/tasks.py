@@ -45,3 +45,34 @@ def deliver_due_webhooks() -> int:
     from webinars.services.webhooks import webhook_deliveries_send_due
 
     return webhook_deliveries_send_due()
+
+
+def notify_tick() -> dict:
+    """Every minute: reminders that are due, then every notice still waiting (docs/notices.md)."""
+    from webinars.services.notices import notices_tick
+
+    return notices_tick()
+
+
+def notify_lesson_change(lesson_id: int) -> int:
+    """A lesson was cancelled or moved: tell its people once per revision; returns sent count."""
+    from webinars.services.notices import lesson_change_plan, notices_send_pending
+
+    lesson_change_plan(lesson_id=lesson_id)
+    return notices_send_pending()
+
+
+def notify_recording_ready(recording_id: int) -> int:
+    """A recording is READY: tell everyone it is for; returns how many were sent."""
+    from webinars.services.notices import notices_send_pending, recording_ready_plan
+
+    recording_ready_plan(recording_id=recording_id)
+    return notices_send_pending()
+
+
+def email_register(room_id: int) -> int:
+    """A lesson's room closed: its register to its teachers (REGISTER_EMAIL_TEACHER)."""
+    from webinars.services.notices import notices_send_pending, register_email_plan
+
+    register_email_plan(room_id=room_id)
+    return notices_send_pending()

@@ -3,6 +3,7 @@ from django.shortcuts import redirect
 from wagtail import hooks
 from wagtail.admin import messages
 
+from webinars import admin_register  # noqa: F401 - registers the register reports, notice log
 from webinars.admin.webhooks import WebhooksViewSetGroup
 from webinars.admin_views import WebinarsDashboardPanel
 from webinars.viewsets import WebinarsViewSetGroup

@@ -392,3 +392,13 @@ OPEN_LESSONS_CACHE_SECONDS = env_int("OPEN_LESSONS_CACHE_SECONDS", 30)
 # anonymous GET (0: read every time). A POST (the join itself) always reads the room afresh, so
 # a status shows at most this late on the page and never lets anyone in late.
 JOIN_PAGE_CACHE_SECONDS = env_int("JOIN_PAGE_CACHE_SECONDS", 10)
+
+# --- Register, notices, calendars (docs/register.md, docs/notices.md, docs/calendars.md) ---
+# Links in emails and calendar feeds start with this (the address people open the portal at).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Prosody's event_sync component sends "Authorization: Bearer <this>"; empty refuses every post.
+PROSODY_EVENT_SECRET = env_str("PROSODY_EVENT_SECRET")
+REGISTER_LATE_MIN = env_int("REGISTER_LATE_MIN", 5)
+REGISTER_LEFT_EARLY_MIN = env_int("REGISTER_LEFT_EARLY_MIN", 10)
+REGISTER_EMAIL_TEACHER = env_bool("REGISTER_EMAIL_TEACHER", True)
+NOTIFY_REMINDER_MIN = env_int("NOTIFY_REMINDER_MIN", 30)

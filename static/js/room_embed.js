@@ -25,4 +25,26 @@
     });
   }
   api.addEventListener("readyToClose", function () { api.dispose(); });
+
+  /* The register: tell the portal when the teacher leaves the room (hang-up, or the page
+     closing), so the session ends then and not at the room's close. Sent once. */
+  var leftSent = false;
+  function sendLeft(closing) {
+    var url = node.dataset.leftUrl;
+    if (leftSent || !url) { return; }
+    leftSent = true;
+    var form = new FormData();
+    form.append("csrfmiddlewaretoken", node.dataset.csrfToken || "");
+    if (closing && navigator.sendBeacon) {
+      navigator.sendBeacon(url, form);
+      return;
+    }
+    fetch(url, {
+      method: "POST", body: form, credentials: "same-origin", keepalive: true,
+      headers: { "X-CSRFToken": node.dataset.csrfToken || "" }
+    }).catch(function () { leftSent = false; });
+  }
+  api.addEventListener("videoConferenceJoined", function () { leftSent = false; });
+  api.addEventListener("videoConferenceLeft", function () { sendLeft(false); });
+  window.addEventListener("pagehide", function () { sendLeft(true); });
 })();

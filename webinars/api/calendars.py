@@ -1,8 +1,9 @@
-"""API views: calendar feeds and attendance reports."""
+"""API views: calendar feeds (docs/calendars.md) and attendance reports."""
 
 import csv
 import io
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -11,39 +12,64 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from webinars import ical, roles
+from webinars import roles
 from webinars.api.serializers import ZonedDateTimeField
 from webinars.models import Attendance, CalendarToken, Room
-from webinars.selectors.timetable import lessons_for_user
+from webinars.selectors.calendars import (
+    feed_ics,
+    open_lesson_events,
+    personal_events,
+    room_event,
+)
 from webinars.selectors.viewer import viewer_facts_for
 
 ICS = "text/calendar; charset=utf-8"
+ICS_RESPONSE = {(200, "text/calendar"): OpenApiResponse(description="iCalendar")}
 
 
 def _base_url(request) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
+def _ics(*, name: str, events) -> HttpResponse:
+    return HttpResponse(feed_ics(name=name, events=events), content_type=ICS)
+
+
 class PersonalCalendarApi(APIView):
-    """A user's lessons as an iCal subscription; the token in the URL is the only credential."""
+    """A user's lessons as an iCal subscription; the token in the URL is the only credential
+    (regenerated from "My lessons": the old URL answers 404 at once)."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "text/calendar"): OpenApiResponse(description="iCalendar")})
+    @extend_schema(responses=ICS_RESPONSE)
     def get(self, request, token: str):
         owner = CalendarToken.objects.select_related("user").filter(token=token).first()
         if owner is None or not owner.user.is_active:
             raise Http404
-        mine = lessons_for_user(user=owner.user)
-        body = ical.lessons_ics(
-            lessons=[*mine.past, *mine.upcoming],
-            name=f"Lessons of {owner.user.get_full_name() or owner.user.get_username()}",
-            base_url=_base_url(request),
+        user = owner.user
+        return _ics(
+            name=f"Lessons of {user.get_full_name() or user.get_username()}",
+            events=personal_events(user=user, base_url=_base_url(request)),
         )
-        return HttpResponse(body, content_type=ICS)
+
+
+class OpenLessonsCalendarApi(APIView):
+    """Every open lesson (two weeks back, two months ahead), for anyone; throttled."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(responses=ICS_RESPONSE)
+    def get(self, request):
+        return _ics(
+            name=f"{settings.WAGTAIL_SITE_NAME}: open lessons",
+            events=open_lesson_events(base_url=_base_url(request)),
+        )
 
 
 class RoomCalendarApi(APIView):
@@ -51,12 +77,14 @@ class RoomCalendarApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "text/calendar"): OpenApiResponse(description="iCalendar")})
+    @extend_schema(responses=ICS_RESPONSE)
     def get(self, request, room_id: int):
-        room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
+        room = get_object_or_404(Room.objects.select_related("lesson__subject"), pk=room_id)
         if not roles.may_read_room_calendar(viewer_facts_for(room=room, user=request.user)):
             raise PermissionDenied("You may not see this room.")
-        return HttpResponse(ical.room_ics(room=room, base_url=_base_url(request)), content_type=ICS)
+        return _ics(
+            name=room.display_title, events=[room_event(room=room, base_url=_base_url(request))]
+        )
 
 
 class AttendanceSerializer(serializers.ModelSerializer):
@@ -95,6 +123,12 @@ class RoomAttendanceApi(APIView):
 
 
 urlpatterns = [
+    # before the personal feed's pattern, which would take "open-lessons" for a token
+    path(
+        "calendar/open-lessons.ics",
+        OpenLessonsCalendarApi.as_view(),
+        name="api-calendar-open-lessons",
+    ),
     path("calendar/<str:token>.ics", PersonalCalendarApi.as_view(), name="api-calendar-personal"),
     path("rooms/<int:room_id>/calendar.ics", RoomCalendarApi.as_view(), name="api-room-calendar"),
     path("rooms/<int:room_id>/attendance/", RoomAttendanceApi.as_view(), name="api-attendance"),

@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from webinars.api import calendars, core, feeds, joins, recordings, rooms
+from webinars.api import calendars, core, feeds, joins, recordings, register, rooms
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -19,4 +19,5 @@ urlpatterns = [
     *recordings.urlpatterns,
     *feeds.urlpatterns,
     *calendars.urlpatterns,
+    *register.urlpatterns,
 ]

@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from webinars.choices import JitsiEnv, JoinRole
 from webinars.providers.base import Embed, JoinLink, Person, VideoProvider
+from webinars.providers.prosody import parse_event_sync
 
 if TYPE_CHECKING:
     from webinars.models import Room
@@ -116,7 +117,8 @@ class JitsiProvider(VideoProvider):
 
     Tokens are minted only when ``JITSI_JWT_ENABLED``; without them the link is the bare room
     URL (a Jitsi without authentication). Recordings come from the school's own Jibri, which
-    leaves files on disk (``webinars.recordings`` ingests them), so no webhooks are read here.
+    leaves files on disk (``webinars.recordings`` ingests them); participants are reported by
+    Prosody's event_sync component (``parse_webhook``).
     """
 
     env = JitsiEnv.SELF_HOSTED
@@ -187,6 +189,13 @@ class JitsiProvider(VideoProvider):
             jwt=link.token or "",
             start_recording=True,
         )
+
+    def parse_webhook(self, *, headers, body: bytes, now: datetime | None = None) -> list:
+        """Prosody's ``event_sync`` posts (participants joining and leaving), see
+        ``providers/prosody.py``."""
+        from django.utils import timezone
+
+        return parse_event_sync(headers=headers, body=body, now=now or timezone.now())
 
     def end_room(self, *, room: Room) -> None:
         """Nothing to call: a Jitsi conference exists only while people are in it, and Jitsi

@@ -38,8 +38,10 @@ from webinars.public.join_block import (
     room_facts,
     room_phase,
 )
+from webinars.public.preferences import preferences_form_for
 from webinars.recordings import recording_playback_url
 from webinars.selectors.public_rooms import room_for_public_page
+from webinars.selectors.register import my_lessons_registers
 from webinars.selectors.timetable import lessons_for_user
 from webinars.services.joins import JoinRefused, room_join_public, room_join_user
 from webinars.services.rooms import room_ensure_for_lesson
@@ -150,7 +152,9 @@ def _after_join(*, request: HttpRequest, result) -> HttpResponse:
 @never_cache
 @login_required
 def my_lessons(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's upcoming lessons (role + Join) and recent past ones with recordings.
+    """The signed-in user's upcoming lessons (role + Join; cancelled ones marked) and recent past
+    ones with recordings; teachers see each past lesson's register, parents which child each
+    lesson is for and, after it, that child's status.
 
     ``lessons_for_user`` returns exactly the lessons whose audience includes the user, so
     their recordings are playable without a per-recording permission check.
@@ -169,10 +173,12 @@ def my_lessons(request: HttpRequest) -> HttpResponse:
         lesson.phase = (
             room_phase(room=room, now=now) if room else lesson_phase(lesson=lesson, now=now)
         )
+    my_lessons_registers(user=request.user, upcoming=mine.upcoming, past=mine.past)
     context = {
         "upcoming": mine.upcoming,
         "past": mine.past,
         "calendar_url": _calendar_url(request),
+        "preferences_form": preferences_form_for(request.user),
         "now": now,
     }
     return render(request, "webinars/my_lessons.html", context)

@@ -20,6 +20,7 @@ from webinars.models import Attendance, JoinAudit, Recording, Room, WebhookEvent
 from webinars.providers import (
     ParticipantEvent,
     ParticipantJoined,
+    ParticipantLeft,
     ProviderEvent,
     RecordingEnded,
     RecordingStarted,
@@ -29,6 +30,7 @@ from webinars.providers import (
 from webinars.recordings.accept import recording_accept_link, recording_claim
 from webinars.recordings.errors import RecordingRejected
 from webinars.recordings.ingest import WAITING, recording_fail
+from webinars.services.register import session_end_joined
 
 logger = logging.getLogger("webinars.recordings")
 
@@ -164,12 +166,20 @@ def _recording_uploaded(*, provider: VideoProvider, room: Room, event: Recording
         recording_fail(recording=recording, message=f"{exc.field}: {exc.message}")
 
 
+# Where each platform's participant reports are filed (``Attendance.source``).
+_REPORT_SOURCE = {"jaas": AttendanceSource.JAAS_WEBHOOK, "jitsi": AttendanceSource.JITSI_EVENT}
+
+
 def _participant(*, provider: VideoProvider, room: Room, event: ParticipantEvent) -> None:
-    """One Attendance row per participant session; events may arrive in any order."""
+    """One Attendance row per participant session; events may arrive in any order.
+
+    A leave also ends the person's open "clicked Join" rows (matched by the id our link gave
+    them: the user's pk, or a guest's synthetic id), see docs/register.md.
+    """
     participant_id = event.participant_id[:128]
     if not participant_id:
         return
-    source = AttendanceSource(f"{provider.name}_webhook")
+    source = _REPORT_SOURCE[provider.name]
     at = event.at
     user = None
     if event.user_id.isdigit():
@@ -192,6 +202,7 @@ def _participant(*, provider: VideoProvider, room: Room, event: ParticipantEvent
             display_name=(event.name or "Guest")[:64],
             role=role or JoinRole.OBSERVER,
             joined_at=at,
+            person_id=event.user_id[:64],
         )
     if isinstance(event, ParticipantJoined):
         row.joined_at = min(row.joined_at, at)
@@ -199,3 +210,5 @@ def _participant(*, provider: VideoProvider, room: Room, event: ParticipantEvent
         row.left_at = max(row.left_at or at, at)
         row.joined_at = min(row.joined_at, at)
     row.save()
+    if isinstance(event, ParticipantLeft):
+        session_end_joined(room_id=room.pk, person_id=event.user_id[:64], at=at)

@@ -39,9 +39,11 @@ def lessons_for_user(
 
     Taught and co-taught lessons (moderator), enrolled subjects (participant), children's
     subjects for parents and every lesson for school staff (observer); ``my_role`` is the role
-    the lesson's Join button gives (``roles.decide_join``). The viewer's ties are EXISTS
-    subqueries (``viewer_ties``), so the cost is a constant four queries (who the user is, the
-    two lists, the READY recordings of the past ones) whatever the timetable's size.
+    the lesson's Join button gives (``roles.decide_join``). Cancelled lessons stay in both lists
+    (marked so on the page and in the calendar), so nobody wonders where a lesson went. The
+    viewer's ties are EXISTS subqueries (``viewer_ties``), so the cost is a constant four
+    queries (who the user is, the two lists, the READY recordings of the past ones) whatever
+    the timetable's size.
     """
     now = now or timezone.now()
     viewer = viewer_facts_for(user=user)
@@ -51,9 +53,9 @@ def lessons_for_user(
     if not viewer.is_school_staff:
         lessons = lessons.filter(reduce(or_, (Q(**{tie: True}) for tie in TIES), Q(teacher=user)))
     upcoming = list(
-        lessons.filter(
-            scheduled_end__gte=now, scheduled_start__lte=now + ahead, is_cancelled=False
-        ).order_by("scheduled_start", "id")[:limit]
+        lessons.filter(scheduled_end__gte=now, scheduled_start__lte=now + ahead).order_by(
+            "scheduled_start", "id"
+        )[:limit]
     )
     past = list(
         lessons.filter(scheduled_end__lt=now, scheduled_end__gte=now - back)

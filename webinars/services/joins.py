@@ -215,6 +215,7 @@ def _grant(
         joined_at=now,
         source=AttendanceSource.JOIN_API,
         ip_hash=ip_digest,
+        person_id=identity.id[:64],  # what the platform echoes back when the person leaves
     )
     _save_together(audit, attendance)
     return JoinResult(link=link, you_are=decision.role, room=room)

@@ -313,6 +313,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},  # no online validator
+    # Several "status" fields, each its own set of words: name each enum after its choices.
+    "ENUM_NAME_OVERRIDES": {
+        "RoomStatusEnum": "webinars.choices.RoomStatus",
+        "RecordingStatusEnum": "webinars.choices.RecordingStatus",
+        "RegisterStatusEnum": "webinars.choices.RegisterStatus",
+    },
 }
 
 # --- Caches ---------------------------------------------------------------------------------

@@ -48,12 +48,16 @@ window.JitsiMeetExternalAPI = function (domain, options) {
   var listeners = {};
   window.__jitsi.domain = domain;
   window.__jitsi.options = {roomName: options.roomName, jwt: options.jwt};
-  this.addEventListener = function (name, fn) { listeners[name] = fn; };
+  // Jitsi's API is an event emitter: several listeners may wait for one event.
+  this.addEventListener = function (name, fn) {
+    (listeners[name] = listeners[name] || []).push(fn);
+  };
   this.executeCommand = function (name, arg) { window.__jitsi.calls.push([name, arg]); };
   this.dispose = function () {};
   setTimeout(function () {
-    var joined = listeners.videoConferenceJoined;
-    if (joined) { joined({roomName: options.roomName}); }
+    (listeners.videoConferenceJoined || []).forEach(function (fn) {
+      fn({roomName: options.roomName});
+    });
   }, 50);
 };
 """

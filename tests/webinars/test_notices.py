@@ -53,7 +53,7 @@ def test_the_reminder_goes_to_teacher_students_and_parents_once(school):
     message = inbox()["paula@school.test"][0]
     assert message.subject.startswith("Starting soon, at ") and "Fractions" in message.subject
     assert "This is about your child Alice Brown." in message.body
-    assert "http://127.0.0.1:8000/my/" in message.body
+    assert "http://testserver/my/" in message.body
     assert "(Europe/Amsterdam)" in message.body
 
     assert notices_tick() == {"planned": 0, "sent": 0}  # the next minute: nothing again
@@ -229,7 +229,7 @@ def test_a_ready_recording_is_told_to_everyone_it_is_for(
         )
     assert set(inbox()) == everyone(school)
     assert mail.outbox[0].subject == "Recording ready: Fractions"
-    assert "http://127.0.0.1:8000/my/" in mail.outbox[0].body
+    assert "http://testserver/my/" in mail.outbox[0].body
 
 
 def test_the_teacher_gets_the_register_when_the_room_closes(db, django_capture_on_commit_callbacks):

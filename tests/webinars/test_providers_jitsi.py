@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from webinars.choices import JitsiEnv, JoinRole, RoomType
 from webinars.models import Room
-from webinars.providers import Embed, Person, provider_for, provider_for_env
+from webinars.providers import Embed, Person, WebhookUnauthorized, provider_for, provider_for_env
 
 NOW = datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC)
 SECRET = "test-jitsi-secret-at-least-32-bytes-long"
@@ -287,8 +287,8 @@ def test_ending_a_room_calls_nothing_and_changes_nothing(self_hosted):
     assert room.__dict__ == before
 
 
-def test_self_hosted_jitsi_reads_no_webhooks():
-    with pytest.raises(NotImplementedError):
+def test_self_hosted_jitsi_refuses_an_unsigned_prosody_event():
+    with pytest.raises(WebhookUnauthorized):
         provider_for_env(JitsiEnv.SELF_HOSTED).parse_webhook(headers={}, body=b"{}")
 
 

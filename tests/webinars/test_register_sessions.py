@@ -122,8 +122,7 @@ def test_occupant_join_and_leave_make_one_reported_session_and_a_retry_changes_n
     assert post_prosody(api_client, left).status_code == 200
     row = Attendance.objects.get(room=school.room)
     assert (
-        row.source == AttendanceSource.JITSI_EVENT
-        and row.get_source_display() == "Reported by Jitsi"
+        row.source == AttendanceSource.JITSI_EVENT and row.get_source_display() == "Jitsi (Prosody)"
     )
     assert row.user == school.students["ALICE"] and row.person_id == str(row.user.pk)
     assert (row.left_at - row.joined_at).total_seconds() == 1800
@@ -234,4 +233,4 @@ def test_every_join_starts_a_session_with_the_links_person_id():
     )
     rows = Attendance.objects.filter(room=school.room).order_by("joined_at")
     assert [row.person_id for row in rows] == [str(school.students["ALICE"].pk)] * 2
-    assert rows[0].get_source_display() == "Joined through the portal"
+    assert rows[0].get_source_display() == "Portal join"

@@ -126,3 +126,14 @@ class LimitedJSONParser(JSONParser):
                 raise BodyTooLarge(limit)
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         return json_from_bytes(raw, encoding=encoding, strict=self.strict)
+
+
+def webhook_body(*, request, view) -> bytes:
+    """A platform webhook's raw body (what was signed), within the view's body limit, refused
+    (400) when no JSON reader should walk it (too deep, bad text) before the provider reads it."""
+    body = body_read(request=request, limit=body_limit(view))
+    try:
+        json_from_bytes(body)
+    except ParseError as exc:  # name the field, as the providers' own refusals do
+        raise ValidationError({"body": [exc.detail]}) from None
+    return body

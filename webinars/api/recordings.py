@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
-from webinars.api.parsers import body_limit, body_read, json_from_bytes
+from webinars.api.parsers import webhook_body
 from webinars.api.serializers import ZonedDateTimeField
 from webinars.choices import JitsiEnv
 from webinars.models import Recording, Room
@@ -213,10 +213,7 @@ class JaasWebhookApi(APIView):
     )
     def post(self, request):
         provider = provider_for_env(JitsiEnv.JAAS)
-        # The raw bytes are what was signed: read them within the API's body limit, and refuse
-        # a body no JSON reader should walk (too deep, bad text) before the provider reads it.
-        body = body_read(request=request, limit=body_limit(self))
-        json_from_bytes(body)
+        body = webhook_body(request=request, view=self)
         try:
             events = provider.parse_webhook(headers=request.headers, body=body)
         except WebhookUnauthorized as exc:

@@ -31,6 +31,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webinars import roles
+from webinars.api.parsers import webhook_body
 from webinars.api.serializers import ZonedDateTimeField
 from webinars.choices import JitsiEnv, RegisterStatus
 from webinars.models import Room
@@ -254,7 +255,8 @@ class ProsodyEventsApi(APIView):
     def post(self, request, scope: str, action: str):
         provider = provider_for_env(JitsiEnv.SELF_HOSTED)
         try:
-            events = provider.parse_webhook(headers=request.headers, body=request.body)
+            body = webhook_body(request=request, view=self)
+            events = provider.parse_webhook(headers=request.headers, body=body)
         except WebhookUnauthorized as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
         except WebhookInvalid as exc:

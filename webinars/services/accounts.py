@@ -30,7 +30,7 @@ def people_send_password_link(*, users: Iterable) -> int:
     The link is the admin's password-reset page, where every account may sign in; returns how
     many mails were sent.
     """
-    base = settings.PORTAL_BASE_URL.rstrip("/")
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
     scheme, _sep, domain = base.partition("://")
     sent = 0
     for user in users:

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import path, re_path
+from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from drf_spectacular.utils import (
@@ -292,9 +292,14 @@ urlpatterns = [
     path("rooms/<int:room_id>/left/", RoomLeftApi.as_view(), name="api-room-left"),
     path("attendance/", StudentAttendanceApi.as_view(), name="api-student-attendance"),
     # event_sync appends these to its api_prefix, without a trailing slash
-    re_path(
-        r"^webhooks/prosody/events/(?P<scope>occupant|room)/(?P<action>joined|left|created|destroyed)$",
-        ProsodyEventsApi.as_view(),
-        name="api-webhooks-prosody",
+    *(
+        path(
+            f"webhooks/prosody/events/{scope}/{action}",
+            ProsodyEventsApi.as_view(),
+            {"scope": scope, "action": action},
+            name=f"api-webhooks-prosody-{scope}-{action}",
+        )
+        for scope, actions in (("occupant", ("joined", "left")), ("room", ("created", "destroyed")))
+        for action in actions
     ),
 ]

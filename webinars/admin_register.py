@@ -4,7 +4,8 @@
   student: lessons expected, attended, late, left early, absent, minutes. Both filter by
   subject, teacher and date range (a term at a time; the last 30 days unless chosen), show
   times in the school's zone (named in the headings) and export through Wagtail's own XLSX/CSV
-  buttons. A school-class filter joins them once lessons have classes.
+  buttons. The class filter picks the lessons held for that class (lessons naming a class
+  expect its students; the others their subject's enrolled students, docs/register.md).
 - Reports → Notices sent: who was told what and when; read only.
 
 Registered by ``wagtail_hooks`` importing this module.
@@ -28,7 +29,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from webinars.models import Attendance, Lesson, Notice
+from webinars.models import Attendance, Lesson, Notice, SchoolClass
 from webinars.selectors.register_reports import register_report_rows, student_summary_rows
 from webinars.timezones import school_time
 
@@ -48,10 +49,13 @@ class RegisterFilterSet(WagtailFilterSet):
     teacher = django_filters.ModelChoiceFilter(
         label=_("Teacher"), queryset=_teachers, method="taught_by"
     )
+    school_class = django_filters.ModelChoiceFilter(
+        label=_("Class"), queryset=SchoolClass.objects.order_by("name")
+    )
 
     class Meta:
         model = Lesson
-        fields = ["subject", "teacher", "scheduled_start"]
+        fields = ["school_class", "subject", "teacher", "scheduled_start"]
 
     def taught_by(self, queryset, name, value):
         return queryset.filter(Q(teacher=value) | Q(co_teachers=value)).distinct()
@@ -68,7 +72,7 @@ class _RegisterReport(ReportView):
 
     def get_queryset(self):
         lessons = Lesson.objects.filter(is_cancelled=False).select_related(
-            "subject", "teacher", "room"
+            "subject", "teacher", "room", "school_class"
         )
         chosen = self.filters.form.cleaned_data if self.filters and self.filters.is_valid() else {}
         if not chosen.get("scheduled_start"):
@@ -95,6 +99,7 @@ class RegisterReportView(_RegisterReport):
     columns = [
         Column("lesson_start", label=_zoned(_("Lesson starts"))),
         Column("lesson", label=_("Lesson")),
+        Column("school_class", label=_("Class")),
         Column("subject", label=_("Subject")),
         Column("teacher", label=_("Teacher")),
         Column("student", label=_("Student")),
@@ -106,6 +111,7 @@ class RegisterReportView(_RegisterReport):
     list_export = [
         "lesson_start",
         "lesson",
+        "school_class",
         "subject",
         "teacher",
         "student",
@@ -118,6 +124,7 @@ class RegisterReportView(_RegisterReport):
     export_headings = {
         "lesson_start": _zoned(_("Lesson starts")),
         "lesson": _("Lesson"),
+        "school_class": _("Class"),
         "subject": _("Subject"),
         "teacher": _("Teacher"),
         "student": _("Student"),

@@ -70,13 +70,13 @@ def test_the_register_exports_as_xlsx_and_csv(admin_client, week):
     assert xlsx.status_code == 200
     sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
     rows = list(sheet.values)
-    assert rows[0][:2] == ("Lesson starts (Europe/Amsterdam)", "Lesson")
-    alice_late = [row for row in rows if row[4] == "Alice Brown" and row[6] == "late"]
-    assert len(alice_late) == 1 and alice_late[0][5] == "Late" and alice_late[0][9] == 38
+    assert rows[0][:3] == ("Lesson starts (Europe/Amsterdam)", "Lesson", "Class")
+    alice_late = [row for row in rows if row[5] == "Alice Brown" and row[7] == "late"]
+    assert len(alice_late) == 1 and alice_late[0][6] == "Late" and alice_late[0][10] == 38
     assert len(rows) == 1 + 3 * 6
     text = b"".join(admin_client.get("/admin/reports/register/?export=csv").streaming_content)
     table = list(csv.reader(io.StringIO(text.decode())))
-    assert table[0][5] == "Status" and len(table) == 19
+    assert table[0][6] == "Status" and len(table) == 19
 
 
 def test_the_student_summary_counts_lessons_attendance_lateness_and_minutes(admin_client, week):
@@ -111,3 +111,26 @@ def test_the_reports_menu_offers_them(admin_client, week):
     body = admin_client.get("/admin/").content.decode()
     assert "/admin/reports/register/" in body and "/admin/reports/students/" in body
     assert "/admin/notices/" in body
+
+
+def test_a_class_lesson_expects_its_class_and_the_report_filters_by_class(admin_client, week):
+    """A lesson held for a class expects that class's students, not the subject's enrolments."""
+    from webinars.models import SchoolClass
+
+    school, *_ = week
+    klass = SchoolClass.objects.create(name="7B")
+    zoe = make_user("zoe", first_name="Zoe", last_name="Quinn")  # in 7B, not enrolled
+    klass.students.add(zoe, school.students["BORIS"])
+    start = school.lesson.scheduled_start + timedelta(days=2)
+    make_lesson(
+        start=start,
+        subject=school.lesson.subject,
+        teacher=school.teacher,
+        title="Class 7B hour",
+        school_class=klass,
+    )
+    body = text_of(admin_client.get(f"/admin/reports/register/?school_class={klass.pk}"))
+    assert "<td > Class 7B hour </td>" in body and "<td > Fractions </td>" not in body
+    assert "Zoe Quinn" in body and "Boris Petrov" in body
+    assert "Alice Brown" not in body  # enrolled in the subject, but not in 7B
+    assert "<td > 7B </td>" in body

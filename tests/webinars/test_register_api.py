@@ -207,3 +207,30 @@ def test_cancelled_lessons_are_not_in_anyones_attendance(api_client, lesson_done
     lesson_done.lesson.save()
     body = attendance_of(api_client, lesson_done.parent, lesson_done.students["ALICE"]).json()
     assert body["count"] == 0
+
+
+@pytest.mark.django_db
+def test_class_lessons_expect_the_class_in_the_selectors():
+    """``expected_by_lesson`` and ``lessons_expecting`` follow the lesson's class, as joins do."""
+    from webinars.models import Lesson, SchoolClass
+    from webinars.selectors.register import expected_by_lesson, lessons_expecting, student_ties
+
+    school = make_class()
+    klass = SchoolClass.objects.create(name="7B")
+    zoe = make_user("zoe", first_name="Zoe", last_name="Quinn")
+    klass.students.add(zoe, school.students["BORIS"])
+    class_lesson = make_lesson(
+        subject=school.lesson.subject, teacher=make_user("ivan"), school_class=klass
+    )
+    expected = expected_by_lesson([school.lesson, class_lesson])
+    assert [p.name for p in expected[class_lesson.pk]] == ["Boris Petrov", "Zoe Quinn"]
+    assert len(expected[school.lesson.pk]) == 6  # the subject's enrolled students
+    for_zoe = set(Lesson.objects.filter(lessons_expecting(student_id=zoe.pk)))
+    alice = school.students["ALICE"]
+    for_alice = set(Lesson.objects.filter(lessons_expecting(student_id=alice.pk)))
+    assert for_zoe == {class_lesson}
+    assert for_alice == {school.lesson}
+    assert student_ties(viewer_id=class_lesson.teacher_id, student_id=zoe.pk)["teaches_student"]
+    assert not student_ties(viewer_id=class_lesson.teacher_id, student_id=alice.pk)[
+        "teaches_student"
+    ]

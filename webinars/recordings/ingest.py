@@ -37,7 +37,7 @@ from webinars import events
 from webinars.choices import RecordingStatus, RecordingStorage
 from webinars.models import Recording
 from webinars.recordings.access import is_s3_storage
-from webinars.recordings.emails import recording_notify
+from webinars.recordings.emails import recording_failed_notify
 from webinars.recordings.errors import DownloadError, DownloadRefused, RecordingRejected
 from webinars.recordings.fetch import fetch_to_file
 from webinars.recordings.files import (
@@ -98,8 +98,7 @@ def recording_finish(*, recording: Recording, name: str, size: int, sha256: str)
         row.save()
         _state_changed(row, previous=previous)
     logger.info("recording ready recording=%s room=%s size=%s", row.pk, row.room_id, size)
-    recording.refresh_from_db()
-    recording_notify(recording=recording)
+    recording.refresh_from_db()  # the recording-ready notice tells people (services/notices.py)
     return True
 
 
@@ -120,7 +119,7 @@ def recording_fail(*, recording: Recording, message: str) -> bool:
         recording.status, recording.meta = RecordingStatus.FAILED, meta
         _state_changed(recording, previous=previous)
     logger.warning("recording failed recording=%s room=%s", recording.pk, recording.room_id)
-    recording_notify(recording=recording)
+    recording_failed_notify(recording=recording)
     return True
 
 

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from webinars.choices import AttendanceSource, JoinRole, RegisterStatus, RoomStatus
-from webinars.models import Attendance, Enrollment, Guardianship, Lesson, Room
+from webinars.models import Attendance, Enrollment, Guardianship, Lesson, Room, SchoolClass
 from webinars.register import Expected, Line, Register, Rules, Session, register_of
 from webinars.timezones import school_time
 
@@ -41,37 +41,58 @@ def user_key(user_id: int) -> str:
 
 # --- Who a lesson expects ---------------------------------------------------------------------
 #
-# The one place that says who a lesson's participants are. Today: the students enrolled in the
-# lesson's subject. School classes plug in here (both functions): a lesson with a class expects
-# that class's students instead (``if lesson.school_class_id: the class's students``), and a
-# student is expected in the lessons of their class plus the class-less lessons of their subjects.
+# The one place that says who a lesson's participants are, the same rule as joining
+# (``selectors/viewer.py``, docs/roles.md): a lesson with a class expects that class's students;
+# a lesson without one expects the students enrolled in its subject.
 
 
-def expected_by_lesson(lessons: Iterable[Lesson]) -> dict[int, list[Expected]]:
-    """Each lesson's expected participants, by name; one query however many lessons."""
-    lessons = list(lessons)
-    subject_ids = {lesson.subject_id for lesson in lessons}
-    by_subject: dict[int, list[Expected]] = defaultdict(list)
-    rows = (
-        Enrollment.objects.filter(subject_id__in=subject_ids, student__is_active=True)
-        .order_by("student__last_name", "student__first_name", "student__username")
-        .values_list(
-            "subject_id",
-            "student_id",
-            "student__first_name",
-            "student__last_name",
-            "student__username",
-        )
-    )
-    for subject_id, student_id, first, last, username in rows:
-        by_subject[subject_id].append(
+def _expected_rows(rows) -> dict[int, list[Expected]]:
+    found: dict[int, list[Expected]] = defaultdict(list)
+    for key, student_id, first, last, username in rows:
+        found[key].append(
             Expected(
                 person=user_key(student_id),
                 name=person_name(first, last, username),
                 user_id=student_id,
             )
         )
-    return {lesson.pk: list(by_subject.get(lesson.subject_id, [])) for lesson in lessons}
+    return found
+
+
+STUDENT_ORDER = ("student__last_name", "student__first_name", "student__username")
+STUDENT_FIELDS = ("student_id", "student__first_name", "student__last_name", "student__username")
+
+
+def expected_by_lesson(lessons: Iterable[Lesson]) -> dict[int, list[Expected]]:
+    """Each lesson's expected participants, by name; at most two queries however many lessons
+    (one for the classes, one for the subjects of class-less lessons)."""
+    lessons = list(lessons)
+    class_ids = {lesson.school_class_id for lesson in lessons if lesson.school_class_id}
+    subject_ids = {lesson.subject_id for lesson in lessons if not lesson.school_class_id}
+    by_class: dict[int, list[Expected]] = {}
+    by_subject: dict[int, list[Expected]] = {}
+    if class_ids:
+        members = SchoolClass.students.through.objects.filter(
+            schoolclass_id__in=class_ids, user__is_active=True
+        )
+        by_class = _expected_rows(
+            members.order_by("user__last_name", "user__first_name", "user__username").values_list(
+                "schoolclass_id", "user_id", "user__first_name", "user__last_name", "user__username"
+            )
+        )
+    if subject_ids:
+        enrolled = Enrollment.objects.filter(subject_id__in=subject_ids, student__is_active=True)
+        by_subject = _expected_rows(
+            enrolled.order_by(*STUDENT_ORDER).values_list("subject_id", *STUDENT_FIELDS)
+        )
+    return {
+        lesson.pk: list(
+            by_class.get(lesson.school_class_id, [])
+            if lesson.school_class_id
+            else by_subject.get(lesson.subject_id, [])
+        )
+        for lesson in lessons
+    }
 
 
 def expected_participants(lesson: Lesson) -> list[Expected]:
@@ -81,7 +102,17 @@ def expected_participants(lesson: Lesson) -> list[Expected]:
 
 def lessons_expecting(*, student_id: int) -> Q:
     """A ``Lesson`` filter: the lessons that expect ``student_id`` (agrees with the above)."""
-    return Q(subject__enrollments__student_id=student_id)
+    in_class = Exists(
+        SchoolClass.students.through.objects.filter(
+            schoolclass_id=OuterRef("school_class_id"), user_id=student_id
+        )
+    )
+    in_subject = Exists(
+        Enrollment.objects.filter(subject_id=OuterRef("subject_id"), student_id=student_id)
+    )
+    return (Q(school_class__isnull=False) & Q(in_class)) | (
+        Q(school_class__isnull=True) & Q(in_subject)
+    )
 
 
 # --- Sessions -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ class RegisterRow:
 
     lesson_start: str
     lesson: str
+    school_class: str
     subject: str
     teacher: str
     line: Line
@@ -69,8 +70,9 @@ def register_report_rows(lessons: Sequence[Lesson]) -> list[RegisterRow]:
     for lesson in lessons:
         start, title = school_time(lesson.scheduled_start), lesson.title
         subject, teacher = lesson.subject.name, _teacher_name(lesson)
+        school_class = lesson.school_class.name if lesson.school_class_id else ""
         for line in registers[lesson.pk].register.expected:
-            rows.append(RegisterRow(start, title, subject, teacher, line))
+            rows.append(RegisterRow(start, title, school_class, subject, teacher, line))
     return rows
 
 

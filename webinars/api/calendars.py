@@ -16,6 +16,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from webinars import roles
+from webinars.api.schema import TZ, text_response
 from webinars.api.serializers import ZonedDateTimeField
 from webinars.models import Attendance, CalendarToken, Room
 from webinars.selectors.calendars import (
@@ -27,7 +28,7 @@ from webinars.selectors.calendars import (
 from webinars.selectors.viewer import viewer_facts_for
 
 ICS = "text/calendar; charset=utf-8"
-ICS_RESPONSE = {(200, "text/calendar"): OpenApiResponse(description="iCalendar")}
+ICS_RESPONSE = text_response("text/calendar", "iCalendar (RFC 5545)")
 
 
 def _base_url(request) -> str:
@@ -45,7 +46,7 @@ class PersonalCalendarApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=ICS_RESPONSE)
+    @extend_schema(operation_id="calendar_personal_ics", responses=ICS_RESPONSE)
     def get(self, request, token: str):
         owner = CalendarToken.objects.select_related("user").filter(token=token).first()
         if owner is None or not owner.user.is_active:
@@ -64,7 +65,7 @@ class OpenLessonsCalendarApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
 
-    @extend_schema(responses=ICS_RESPONSE)
+    @extend_schema(operation_id="calendar_open_lessons_ics", responses=ICS_RESPONSE)
     def get(self, request):
         return _ics(
             name=f"{settings.WAGTAIL_SITE_NAME}: open lessons",
@@ -77,7 +78,13 @@ class RoomCalendarApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=ICS_RESPONSE)
+    @extend_schema(
+        operation_id="rooms_calendar_ics",
+        responses={
+            **ICS_RESPONSE,
+            403: OpenApiResponse(description="You may not see this room."),
+        },
+    )
     def get(self, request, room_id: int):
         room = get_object_or_404(Room.objects.select_related("lesson__subject"), pk=room_id)
         if not roles.may_read_room_calendar(viewer_facts_for(room=room, user=request.user)):
@@ -89,7 +96,7 @@ class RoomCalendarApi(APIView):
 
 class AttendanceSerializer(serializers.ModelSerializer):
     joined_at = ZonedDateTimeField()
-    left_at = ZonedDateTimeField()
+    left_at = ZonedDateTimeField(allow_null=True, help_text="null while still in the room")
     duration_secs = serializers.SerializerMethodField()
 
     class Meta:
@@ -104,15 +111,30 @@ class RoomAttendanceApi(APIView):
     """Who was in the room and for how long; for the room's moderators and school staff."""
 
     @extend_schema(responses=AttendanceSerializer(many=True))
-    def get(self, request, room_id: int, as_csv: bool = False):
+    def get(self, request, room_id: int):
+        return Response(self.rows(request, room_id)[1])
+
+    @staticmethod
+    def rows(request, room_id: int):
         room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
         if not roles.may_read_attendance(viewer_facts_for(room=room, user=request.user)):
             raise PermissionDenied("Only the room's teachers and school staff see attendance.")
         rows = AttendanceSerializer(
             room.attendances.all(), many=True, context={"request": request}
         ).data
-        if not as_csv:
-            return Response(rows)
+        return room, rows
+
+
+class RoomAttendanceCsvApi(APIView):
+    """The same rows as ``attendance/``, as a spreadsheet (CSV, one column per field)."""
+
+    @extend_schema(
+        operation_id="rooms_attendance_csv",
+        parameters=[TZ],
+        responses=text_response("text/csv", "CSV with a header row"),
+    )
+    def get(self, request, room_id: int):
+        room, rows = RoomAttendanceApi.rows(request, room_id)
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=AttendanceSerializer.Meta.fields)
         writer.writeheader()
@@ -134,8 +156,7 @@ urlpatterns = [
     path("rooms/<int:room_id>/attendance/", RoomAttendanceApi.as_view(), name="api-attendance"),
     path(
         "rooms/<int:room_id>/attendance.csv",
-        RoomAttendanceApi.as_view(),
-        {"as_csv": True},
+        RoomAttendanceCsvApi.as_view(),
         name="api-attendance-csv",
     ),
 ]

@@ -32,6 +32,7 @@ from rest_framework.views import APIView
 
 from webinars import roles
 from webinars.api.parsers import webhook_body
+from webinars.api.schema import text_response
 from webinars.api.serializers import ZonedDateTimeField
 from webinars.choices import JitsiEnv, RegisterStatus
 from webinars.models import Room
@@ -122,7 +123,7 @@ class RoomRegisterApi(APIView):
 class RoomRegisterCsvApi(APIView):
     """The register as a spreadsheet (CSV): words in the caller's language, the school's zone."""
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="CSV")})
+    @extend_schema(operation_id="rooms_register_csv", responses=text_response("text/csv", "CSV"))
     def get(self, request, room_id: int):
         room, entry = _register_or_403(request, room_id)
         response = HttpResponse(register_csv(entry), content_type="text/csv; charset=utf-8")
@@ -238,6 +239,7 @@ class ProsodyEventsApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes: list = []
+    reads_raw_body = True  # what was signed: no parser, so never a 415 (webinars.api.schema)
 
     @extend_schema(
         request=inline_serializer(

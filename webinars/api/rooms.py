@@ -16,13 +16,14 @@ Who may do what (the rules are ``webinars.roles``', over the caller's facts; doc
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webinars import roles
+from webinars.api.schema import TooEarlySerializer
 from webinars.api.serializers import RoomSerializer, ZonedDateTimeField, requested_zone
 from webinars.choices import ClosedReason
 from webinars.lifecycle import room_window
@@ -32,8 +33,10 @@ from webinars.services.meetings import meeting_create
 from webinars.services.rooms import room_close, room_ensure_for_lesson
 
 
-def _room_or_404(pk: int) -> Room:
-    room = Room.objects.select_related("lesson__subject", "lesson__teacher").filter(pk=pk).first()
+def _room_or_404(room_id: int) -> Room:
+    room = (
+        Room.objects.select_related("lesson__subject", "lesson__teacher").filter(pk=room_id).first()
+    )
     if room is None:
         raise NotFound("No such room.")
     return room
@@ -49,9 +52,12 @@ class RoomByLessonApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("force", bool, description="Create outside the window (teachers)."),
-            OpenApiParameter("tz", str, description="Render times in this zone (default UTC)."),
         ],
-        responses={200: RoomSerializer},
+        responses={
+            200: RoomSerializer,
+            409: OpenApiResponse(TooEarlySerializer, description="No room yet: before the window."),
+            410: OpenApiResponse(description="The lesson is cancelled; it has no room."),
+        },
     )
     def get(self, request, lesson_id: int):
         lesson = get_object_or_404(
@@ -127,8 +133,8 @@ class RoomDetailApi(APIView):
     """A room's metadata (it names the Jitsi room: only people with a role may read it)."""
 
     @extend_schema(responses={200: RoomSerializer})
-    def get(self, request, pk: int):
-        room = _room_or_404(pk)
+    def get(self, request, room_id: int):
+        room = _room_or_404(room_id)
         if not roles.may_read_room(viewer_facts_for(room=room, user=request.user)):
             raise PermissionDenied("You have no role in this room.")
         return Response(RoomSerializer(room, context={"request": request}).data)
@@ -138,8 +144,8 @@ class RoomCloseApi(APIView):
     """Close a room now (``closed_reason=forced``); the running recording waits for its file."""
 
     @extend_schema(request=None, responses={200: RoomSerializer})
-    def post(self, request, pk: int):
-        room = _room_or_404(pk)
+    def post(self, request, room_id: int):
+        room = _room_or_404(room_id)
         facts = viewer_facts_for(room=room, user=request.user)
         if not roles.may_manage_room(facts):
             if not roles.may_read_room(facts):
@@ -152,6 +158,6 @@ class RoomCloseApi(APIView):
 urlpatterns = [
     path("rooms/by-lesson/<int:lesson_id>/", RoomByLessonApi.as_view(), name="api-room-by-lesson"),
     path("rooms/meeting/", MeetingCreateApi.as_view(), name="api-room-meeting"),
-    path("rooms/<int:pk>/", RoomDetailApi.as_view(), name="api-room-detail"),
-    path("rooms/<int:pk>/close/", RoomCloseApi.as_view(), name="api-room-close"),
+    path("rooms/<int:room_id>/", RoomDetailApi.as_view(), name="api-room-detail"),
+    path("rooms/<int:room_id>/close/", RoomCloseApi.as_view(), name="api-room-close"),
 ]

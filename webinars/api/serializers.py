@@ -5,9 +5,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from webinars.choices import ClosedReason
 from webinars.models import Lesson, Room, Subject
 
 UTC = ZoneInfo("UTC")
@@ -82,20 +84,35 @@ class LessonSerializer(serializers.ModelSerializer):
             "is_cancelled",
         ]
 
+    @extend_schema_field(
+        inline_serializer(
+            "LessonTeacher", {"id": serializers.IntegerField(), "name": serializers.CharField()}
+        )
+    )
     def get_teacher(self, lesson) -> dict:
         teacher = lesson.teacher
         return {"id": teacher.pk, "name": teacher.get_full_name() or teacher.get_username()}
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice stored as ``""`` when unset (Django's CharField habit), sent as null."""
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class RoomSerializer(serializers.ModelSerializer):
     scheduled_start = ZonedDateTimeField()
     scheduled_end = ZonedDateTimeField()
-    started_at = ZonedDateTimeField()
-    ended_at = ZonedDateTimeField()
+    started_at = ZonedDateTimeField(allow_null=True, help_text="null until the room opens")
+    ended_at = ZonedDateTimeField(allow_null=True, help_text="null until the room closes")
     window_start = ZonedDateTimeField()
     window_end = ZonedDateTimeField()
-    lesson = LessonSerializer(read_only=True)
+    lesson = LessonSerializer(read_only=True, allow_null=True, help_text="null for a meeting")
     title = serializers.CharField(source="display_title")
+    closed_reason = BlankAsNullChoiceField(
+        choices=ClosedReason.choices, allow_null=True, read_only=True, help_text="null while open"
+    )
 
     class Meta:
         model = Room

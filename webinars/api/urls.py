@@ -1,9 +1,10 @@
 """The REST API (docs/api.md). Each area keeps its own routes; this file only joins them."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from webinars.api import calendars, core, feeds, joins, recordings, register, rooms
+from webinars.api.core import UnknownApiPath
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -20,4 +21,7 @@ urlpatterns = [
     *feeds.urlpatterns,
     *calendars.urlpatterns,
     *register.urlpatterns,
+    # Last: any other path under /api/ (a bad id, a typo, any method) is a JSON 404, not
+    # Wagtail's page (docs/api-schema.md).
+    re_path(r"^.*$", UnknownApiPath.as_view(), name="api-unknown"),
 ]

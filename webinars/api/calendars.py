@@ -16,6 +16,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from webinars import roles
+from webinars.api.negotiation import TextAnswerNegotiation
 from webinars.api.schema import TZ, text_response
 from webinars.api.serializers import ZonedDateTimeField
 from webinars.models import Attendance, CalendarToken, Room
@@ -43,6 +44,8 @@ class PersonalCalendarApi(APIView):
     """A user's lessons as an iCal subscription; the token in the URL is the only credential
     (regenerated from "My lessons": the old URL answers 404 at once)."""
 
+    content_negotiation_class = TextAnswerNegotiation
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -61,6 +64,8 @@ class PersonalCalendarApi(APIView):
 class OpenLessonsCalendarApi(APIView):
     """Every open lesson (two weeks back, two months ahead), for anyone; throttled."""
 
+    content_negotiation_class = TextAnswerNegotiation
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
@@ -75,6 +80,8 @@ class OpenLessonsCalendarApi(APIView):
 
 class RoomCalendarApi(APIView):
     """One room as an iCal event, for anyone who may join it (open rooms: anyone)."""
+
+    content_negotiation_class = TextAnswerNegotiation
 
     permission_classes = [AllowAny]
 
@@ -127,6 +134,8 @@ class RoomAttendanceApi(APIView):
 
 class RoomAttendanceCsvApi(APIView):
     """The same rows as ``attendance/``, as a spreadsheet (CSV, one column per field)."""
+
+    content_negotiation_class = TextAnswerNegotiation
 
     @extend_schema(
         operation_id="rooms_attendance_csv",

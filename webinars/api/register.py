@@ -31,6 +31,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webinars import roles
+from webinars.api.negotiation import TextAnswerNegotiation
 from webinars.api.parsers import webhook_body
 from webinars.api.schema import text_response
 from webinars.api.serializers import ZonedDateTimeField
@@ -122,6 +123,8 @@ class RoomRegisterApi(APIView):
 
 class RoomRegisterCsvApi(APIView):
     """The register as a spreadsheet (CSV): words in the caller's language, the school's zone."""
+
+    content_negotiation_class = TextAnswerNegotiation
 
     @extend_schema(operation_id="rooms_register_csv", responses=text_response("text/csv", "CSV"))
     def get(self, request, room_id: int):

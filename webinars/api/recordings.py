@@ -6,7 +6,7 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
@@ -333,7 +333,7 @@ class DevMakeDummyRecordingApi(DevOnlyMixin, APIView):
 class DevUploadRecordingApi(DevOnlyMixin, APIView):
     """DEBUG only (multipart ``room_id``, ``file``): store a file as the room's recording."""
 
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]  # a file: a urlencoded form cannot carry one
 
     @extend_schema(
         request=DevUploadSerializer,

@@ -288,12 +288,12 @@ class JaasRecordingFormApi(APIView):
 
 
 class DevOnlyMixin:
-    """404 unless DEBUG (checked per request), staff only."""
+    """404 unless DEBUG (checked per request), staff only; a method it has not is still a 405."""
 
     permission_classes = [IsAdminUser]
 
     def initial(self, request, *args, **kwargs):
-        if not settings.DEBUG:
+        if not settings.DEBUG and hasattr(self, request.method.lower()):
             raise NotFound()
         super().initial(request, *args, **kwargs)
 

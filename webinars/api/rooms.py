@@ -16,7 +16,7 @@ Who may do what (the rules are ``webinars.roles``', over the caller's facts; doc
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -42,17 +42,17 @@ def _room_or_404(room_id: int) -> Room:
     return room
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+class ByLessonQuerySerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        required=False, default=False, help_text="Create outside the window (teachers)."
+    )
 
 
 class RoomByLessonApi(APIView):
     """The lesson's room; created inside its window, or ahead of time with ``?force=1``."""
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("force", bool, description="Create outside the window (teachers)."),
-        ],
+        parameters=[ByLessonQuerySerializer],
         responses={
             200: RoomSerializer,
             409: OpenApiResponse(TooEarlySerializer, description="No room yet: before the window."),
@@ -60,6 +60,8 @@ class RoomByLessonApi(APIView):
         },
     )
     def get(self, request, lesson_id: int):
+        query = ByLessonQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         lesson = get_object_or_404(
             Lesson.objects.select_related("subject", "teacher"), pk=lesson_id
         )
@@ -75,7 +77,7 @@ class RoomByLessonApi(APIView):
                 )
             opens_at, closes_at = room_window(lesson.scheduled_start, lesson.scheduled_end)
             in_window = opens_at <= timezone.now() < closes_at
-            if not in_window and not _truthy(request.query_params.get("force")):
+            if not in_window and not query.validated_data["force"]:
                 return Response(
                     {
                         "detail": "The room is created when its window opens; "

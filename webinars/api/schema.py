@@ -15,9 +15,16 @@ operations what they leave out, read from the view itself so that a new view get
   empty), where drf-spectacular writes ``[{}]`` ("a token or nothing");
 - the ``tz`` query parameter (``TZ``) wherever the answer carries times ``?tz=`` moves
   (``ZonedDateTimeField``, at any depth); a view whose answer is not JSON lists ``TZ`` itself.
+  Its values are the ``TimeZone`` enum: the zones this server's tz database knows;
+- ``allowEmptyValue`` on optional query parameters: DRF reads ``?tz=`` as "not given".
 """
 
+import re
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
@@ -68,6 +75,32 @@ ERROR_REASONS = {
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
+@cache
+def zone_names() -> list[str]:
+    """Every zone ``?tz=`` accepts on this server (its tz database), for the ``TimeZone`` enum."""
+    names = []
+    for name in sorted(available_timezones()):
+        try:
+            ZoneInfo(name)
+        except (ValueError, OSError):  # listed but not loadable (e.g. "localtime")
+            continue
+        names.append(name)
+    return names
+
+
+@cache
+def zone_var_names() -> list[str]:
+    """A distinct identifier per zone name, for generated clients' enums (``x-enum-varnames``)."""
+    seen, out = set(), []
+    for name in zone_names():
+        var = re.sub(r"\W", "_", name.replace("+", "_PLUS_").replace("-", "_MINUS_")).upper()
+        while var in seen:
+            var += "_"
+        seen.add(var)
+        out.append(var)
+    return out
+
+
 def text_response(media_type: str, description: str) -> dict:
     """A 200 of plain text (``text/csv``, ``text/calendar``) for ``extend_schema(responses=)``."""
     return {(200, media_type): OpenApiResponse(OpenApiTypes.STR, description=description)}
@@ -109,6 +142,33 @@ class PortalAutoSchema(AutoSchema):
             if any(_has_zoned_times(s) for s in self._response_serializers()):
                 parameters.append(TZ)
         return parameters
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter.get("in") != "query":
+                continue
+            if parameter["name"] == "tz":
+                parameter["schema"] = self._time_zone_component().ref
+            if not parameter.get("required"):
+                # DRF reads an empty optional parameter (?tz=&page=) as absent, so say so.
+                parameter["allowEmptyValue"] = True
+        return parameters
+
+    def _time_zone_component(self) -> ResolvedComponent:
+        component = ResolvedComponent(
+            name="TimeZone",
+            type=ResolvedComponent.SCHEMA,
+            object="TimeZone",
+            schema={
+                "type": "string",
+                "enum": zone_names(),
+                "x-enum-varnames": zone_var_names(),  # Etc/GMT+1 and Etc/GMT-1 stay apart
+                "description": "An IANA time zone name, e.g. Europe/Amsterdam.",
+            },
+        )
+        self.registry.register_on_missing(component)
+        return component
 
     def _response_serializers(self):
         declared = self.get_response_serializers()

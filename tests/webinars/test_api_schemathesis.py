@@ -5,23 +5,29 @@ Its CLI runs every phase (examples, coverage, fuzzing; stateful has no links to 
 token, once anonymous. Positive and negative data, a few examples per operation (bounded so the
 run stays within a couple of minutes); hypothesis' deadline does not apply to the CLI.
 
-Nothing is excluded. Two rules the portal keeps cannot be said in OpenAPI 3.0, so the
-configuration below tells schemathesis about them (and nothing else):
+Nothing is excluded. The one change to the schema it reads: the ``TimeZone`` enum (every zone of
+the tz database, ~600) is cut to a few zones, since the coverage phase tries every value of an
+enum on every operation that has ``tz`` (ten minutes of requests that all look alike); unknown
+zones are still generated as negative data.
+
+Some rules the portal keeps cannot be said in OpenAPI 3.0, so the configuration below tells
+schemathesis about them (and nothing else):
 
 - text may not contain NUL (PostgreSQL cannot store it; ``webinars.api.parsers``): no NUL is
   generated (``generation.allow-x00 = false``); test_api_malformed.py covers the refusal;
+- wrong credentials to the token exchange are a 400 (DRF's ``obtain_auth_token``);
 - rules across fields or over time: ``from`` before ``to`` and at most 400 days (attendance), a
   meeting's end after its start and within 12 hours, a guest's name without control or
   unassigned characters (public join), a room that has closed or a cancelled lesson (410; the
   run itself closes rooms). There, schema-valid input may be refused with a 400 naming the field
   (or a 410), which ``positive_data_acceptance`` is told to accept.
 
- Operations whose effects cannot be undone stay bounded by the example
-count: meetings created, rooms closed, joins recorded in a throwaway database. The machine
+Operations whose effects cannot be undone stay bounded by the example count: meetings created, rooms closed, joins recorded in a throwaway database. The machine
 hooks (Jibri, JaaS, Prosody) are called without their secrets or signatures: they must refuse
 in the error shape (401/400/404), never answer 500, and answer only statuses they document.
 """
 
+import json
 import subprocess
 from datetime import timedelta
 
@@ -30,7 +36,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from tests.factories import enroll, make_lesson, make_recording, make_room, make_subject, make_user
-from tests.webinars.api_tools import executable
+from tests.webinars.api_tools import executable, write_schema
 from webinars.models import CalendarToken
 
 MAX_EXAMPLES = 10
@@ -39,7 +45,7 @@ CONFIG = f"""
 generation.allow-x00 = false
 
 [[operations]]
-include-operation-id = ["attendance_list", "rooms_meeting_create"]
+include-operation-id = ["attendance_list", "rooms_meeting_create", "auth_token_create"]
 checks.positive_data_acceptance.expected-statuses = {ACCEPTED}, "400"]
 
 [[operations]]
@@ -68,6 +74,20 @@ def school(live_server) -> dict[str, str]:
     return {"staff": Token.objects.create(user=staff).key}
 
 
+ZONES = ["UTC", "Europe/Amsterdam", "Asia/Tokyo", "Etc/GMT+1", "America/Argentina/Buenos_Aires"]
+
+
+def schema_with_few_zones(directory) -> str:
+    path = write_schema(directory)
+    schema = json.loads(path.read_text())
+    zone = schema["components"]["schemas"]["TimeZone"]
+    kept = [zone["enum"].index(name) for name in ZONES]
+    zone["x-enum-varnames"] = [zone["x-enum-varnames"][i] for i in kept]
+    zone["enum"] = ZONES
+    path.write_text(json.dumps(schema))
+    return str(path)
+
+
 @pytest.mark.parametrize("who", ["staff", "anonymous"])
 def test_schemathesis_finds_nothing(live_server, school, who, tmp_path):
     config = tmp_path / "schemathesis.toml"
@@ -77,7 +97,7 @@ def test_schemathesis_finds_nothing(live_server, school, who, tmp_path):
         "--config-file",
         str(config),
         "run",
-        f"{live_server.url}/api/schema/?format=json",
+        schema_with_few_zones(tmp_path),
         "--url",
         live_server.url,
         "--checks",

@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 
 from webinars import roles
 from webinars.api.negotiation import TextAnswerNegotiation
-from webinars.api.schema import TZ, text_response
-from webinars.api.serializers import ZonedDateTimeField
+from webinars.api.schema import text_response
+from webinars.api.serializers import ZonedDateTimeField, ZonedTimesMixin
 from webinars.models import Attendance, CalendarToken, Room
 from webinars.selectors.calendars import (
     feed_ics,
@@ -114,7 +114,7 @@ class AttendanceSerializer(serializers.ModelSerializer):
         return int(row.duration.total_seconds()) if row.duration else None
 
 
-class RoomAttendanceApi(APIView):
+class RoomAttendanceApi(ZonedTimesMixin, APIView):
     """Who was in the room and for how long; for the room's moderators and school staff."""
 
     @extend_schema(responses=AttendanceSerializer(many=True))
@@ -132,14 +132,13 @@ class RoomAttendanceApi(APIView):
         return room, rows
 
 
-class RoomAttendanceCsvApi(APIView):
+class RoomAttendanceCsvApi(ZonedTimesMixin, APIView):
     """The same rows as ``attendance/``, as a spreadsheet (CSV, one column per field)."""
 
     content_negotiation_class = TextAnswerNegotiation
 
     @extend_schema(
         operation_id="rooms_attendance_csv",
-        parameters=[TZ],
         responses=text_response("text/csv", "CSV with a header row"),
     )
     def get(self, request, room_id: int):

@@ -12,7 +12,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from webinars.api.serializers import LessonSerializer, ZonedDateTimeField, requested_zone
+from webinars.api.serializers import (
+    LessonSerializer,
+    ZonedDateTimeField,
+    ZonedTimesMixin,
+    requested_zone,
+)
 from webinars.models import Room
 from webinars.selectors.open_lessons import open_lessons_feed
 
@@ -51,7 +56,7 @@ class OpenLessonItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OpenLessonsFeedApi(APIView):
+class OpenLessonsFeedApi(ZonedTimesMixin, APIView):
     """Open lessons around now that have their room (reads never create one: docs/lifecycle.md).
 
     Anonymous callers are welcome (it is the school's public timetable) and throttled. The

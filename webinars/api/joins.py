@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from webinars.api.authentication import JoiningBearerAuthentication, JoiningToken
 from webinars.api.schema import ErrorSerializer, TooEarlySerializer
-from webinars.api.serializers import ZonedDateTimeField, requested_zone
+from webinars.api.serializers import ZonedDateTimeField, ZonedTimesMixin, requested_zone
 from webinars.api.throttles import PublicJoinIpThrottle, PublicJoinSlugThrottle
 from webinars.selectors.viewer import JoinRead, room_for_joining
 from webinars.services.joins import (
@@ -104,7 +104,7 @@ def join_result_body(result, request) -> dict:
     }
 
 
-class RoomJoinApi(APIView):
+class RoomJoinApi(ZonedTimesMixin, APIView):
     """Join a room as yourself: the role comes from the timetable (docs/roles.md)."""
 
     authentication_classes = [JoiningBearerAuthentication, SessionAuthentication]
@@ -126,7 +126,7 @@ class RoomJoinApi(APIView):
         return Response(join_result_body(result, request))
 
 
-class PublicRoomJoinApi(APIView):
+class PublicRoomJoinApi(ZonedTimesMixin, APIView):
     """Join an open lesson or meeting through its public link, as an observer; no account."""
 
     authentication_classes: list = []

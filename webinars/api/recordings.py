@@ -13,7 +13,7 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from webinars.api.parsers import webhook_body
-from webinars.api.serializers import ZonedDateTimeField
+from webinars.api.serializers import ZonedDateTimeField, ZonedTimesMixin
 from webinars.choices import JitsiEnv
 from webinars.models import Recording, Room
 from webinars.providers import WebhookInvalid, WebhookUnauthorized, provider_for_env
@@ -91,7 +91,7 @@ class RoomRecordingSerializer(serializers.Serializer):
     recordings = RecordingItemSerializer(many=True)
 
 
-class RoomRecordingApi(APIView):
+class RoomRecordingApi(ZonedTimesMixin, APIView):
     """The room's latest recording and every recording in order.
 
     Anyone may read an open lesson's or open meeting's recordings; closed lessons' only the

@@ -34,7 +34,7 @@ from webinars import roles
 from webinars.api.negotiation import TextAnswerNegotiation
 from webinars.api.parsers import webhook_body
 from webinars.api.schema import text_response
-from webinars.api.serializers import ZonedDateTimeField
+from webinars.api.serializers import ZonedDateTimeField, ZonedTimesMixin
 from webinars.choices import JitsiEnv, RegisterStatus
 from webinars.models import Room
 from webinars.providers import WebhookInvalid, WebhookUnauthorized, provider_for_env
@@ -97,7 +97,7 @@ def _register_or_403(request, room_id: int):
     return room, entry
 
 
-class RoomRegisterApi(APIView):
+class RoomRegisterApi(ZonedTimesMixin, APIView):
     """The lesson's register: every expected participant with a status, then the others."""
 
     @extend_schema(responses=RegisterSerializer)
@@ -188,7 +188,7 @@ class AttendancePagination(PageNumberPagination):
     max_page_size = 500
 
 
-class StudentAttendanceApi(APIView):
+class StudentAttendanceApi(ZonedTimesMixin, APIView):
     """One student's register lines, lesson by lesson, for lessons that started between
     ``from`` and ``to`` (school days, inclusive; default the last 30 days; at most 400 days)."""
 

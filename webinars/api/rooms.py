@@ -24,7 +24,12 @@ from rest_framework.views import APIView
 
 from webinars import roles
 from webinars.api.schema import TooEarlySerializer
-from webinars.api.serializers import RoomSerializer, ZonedDateTimeField, requested_zone
+from webinars.api.serializers import (
+    RoomSerializer,
+    ZonedDateTimeField,
+    ZonedTimesMixin,
+    requested_zone,
+)
 from webinars.choices import ClosedReason
 from webinars.lifecycle import room_window
 from webinars.models import MAX_LESSON_DURATION, Lesson, Room
@@ -48,7 +53,7 @@ class ByLessonQuerySerializer(serializers.Serializer):
     )
 
 
-class RoomByLessonApi(APIView):
+class RoomByLessonApi(ZonedTimesMixin, APIView):
     """The lesson's room; created inside its window, or ahead of time with ``?force=1``."""
 
     @extend_schema(
@@ -115,7 +120,7 @@ class MeetingCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class MeetingCreateApi(APIView):
+class MeetingCreateApi(ZonedTimesMixin, APIView):
     """Create a published meeting page (the caller hosts it) and its room."""
 
     @extend_schema(request=MeetingCreateSerializer, responses={201: RoomSerializer})
@@ -131,7 +136,7 @@ class MeetingCreateApi(APIView):
         )
 
 
-class RoomDetailApi(APIView):
+class RoomDetailApi(ZonedTimesMixin, APIView):
     """A room's metadata (it names the Jitsi room: only people with a role may read it)."""
 
     @extend_schema(responses={200: RoomSerializer})
@@ -142,7 +147,7 @@ class RoomDetailApi(APIView):
         return Response(RoomSerializer(room, context={"request": request}).data)
 
 
-class RoomCloseApi(APIView):
+class RoomCloseApi(ZonedTimesMixin, APIView):
     """Close a room now (``closed_reason=forced``); the running recording waits for its file."""
 
     @extend_schema(request=None, responses={200: RoomSerializer})

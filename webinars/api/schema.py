@@ -13,8 +13,9 @@ operations what they leave out, read from the view itself so that a new view get
   ``extend_schema(responses=...)``; a description alone is enough, the body is ``Error``;
 - ``security: []`` on the operations that authenticate nobody (``authentication_classes``
   empty), where drf-spectacular writes ``[{}]`` ("a token or nothing");
-- the ``tz`` query parameter (``TZ``) wherever the answer carries times ``?tz=`` moves
-  (``ZonedDateTimeField``, at any depth); a view whose answer is not JSON lists ``TZ`` itself.
+- the ``tz`` query parameter (``TZ``) on every ``ZonedTimesMixin`` view (which checks it); a
+  view whose answer carries ``ZonedDateTimeField`` times (at any depth) without the mixin is a
+  schema warning, so ``spectacular --fail-on-warn`` (CI) stops it.
   Its values are the ``TimeZone`` enum: the zones this server's tz database knows;
 - ``allowEmptyValue`` on optional query parameters: DRF reads ``?tz=`` as "not given".
 """
@@ -23,6 +24,7 @@ import re
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from drf_spectacular.drainage import warn
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
@@ -31,7 +33,7 @@ from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import SAFE_METHODS, AllowAny
 
-from webinars.api.serializers import ZonedDateTimeField
+from webinars.api.serializers import ZonedDateTimeField, ZonedTimesMixin
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -138,9 +140,14 @@ class PortalAutoSchema(AutoSchema):
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
-        if not any(getattr(p, "name", None) == "tz" for p in parameters):
-            if any(_has_zoned_times(s) for s in self._response_serializers()):
-                parameters.append(TZ)
+        zoned = isinstance(self.view, ZonedTimesMixin)
+        if not zoned and any(_has_zoned_times(s) for s in self._response_serializers()):
+            warn(
+                f"{self.view.__class__.__name__} answers ZonedDateTimeField times: make it a "
+                "ZonedTimesMixin, so that ?tz= is declared and checked."
+            )
+        if zoned and not any(getattr(p, "name", None) == "tz" for p in parameters):
+            parameters.append(TZ)
         return parameters
 
     def _get_parameters(self):

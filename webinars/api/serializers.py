@@ -26,6 +26,16 @@ def requested_zone(request) -> ZoneInfo:
         raise ValidationError({"tz": [f"Unknown time zone {name!r}."]}) from exc
 
 
+class ZonedTimesMixin:
+    """For views whose answers carry ``ZonedDateTimeField`` times (the schema gives them ``tz``):
+    an unknown ``?tz=`` is a 400 naming ``tz`` even when the answer has no time to render (an
+    empty list, a refusal), checked after authentication and permissions."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        requested_zone(request)
+
+
 class ZonedDateTimeField(serializers.DateTimeField):
     """ISO 8601 with offset, in UTC or in the zone of ``?tz=``; input must carry an offset."""
 

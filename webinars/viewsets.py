@@ -7,10 +7,7 @@ from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from webinars.admin.common import (
-    ActionsIndexView,
-    zoned_column,
-)
+from webinars.admin.common import SchoolIndexView, zoned_column
 from webinars.admin.joins import AttendanceViewSet, JoinAuditViewSet
 from webinars.admin.lessons import LessonViewSet
 from webinars.admin.people import PEOPLE_VIEWSETS, PERSON_CHOOSERS
@@ -28,7 +25,7 @@ from webinars.choices import RecordingStatus
 from webinars.models import RecordingCheckIssue
 
 
-class RecordingIssueIndexView(ActionsIndexView):
+class RecordingIssueIndexView(SchoolIndexView):
     """Each finding about a recording offers that recording's retry (which recovers it)."""
 
     def get_list_more_buttons(self, instance):
@@ -57,6 +54,7 @@ class RecordingCheckIssueViewSet(ServerOwnedViewSet):
     list_filter = ["kind"]
     search_fields = ["name", "detail"]
     list_export = ["kind", "name", "recording", "size_bytes", "detail", "found_at"]
+    export_filename = "recording-check"
 
     select_related = ("recording__room__lesson",)
 

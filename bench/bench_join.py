@@ -107,9 +107,15 @@ def seed(n_students: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
-    from tests.factories import enroll, make_lesson, make_room, make_subject, make_user
+    from tests.factories import (
+        enroll,
+        make_api_token,
+        make_lesson,
+        make_room,
+        make_subject,
+        make_user,
+    )
     from webinars.choices import RoomStatus
     from webinars.services.joins import room_join_public, room_join_user
 
@@ -128,7 +134,7 @@ def seed(n_students: int) -> dict:
     for n in range(n_students):
         student = make_user(f"bench-student-{n}")
         enroll(student, subject)
-        tokens.append(Token.objects.create(user=student).key)
+        tokens.append(make_api_token(student))
     with CaptureQueriesContext(connection) as student_queries:
         room_join_user(room=room, user=student, ip="127.0.0.1")
     with CaptureQueriesContext(connection) as guest_queries:

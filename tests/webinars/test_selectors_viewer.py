@@ -7,9 +7,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.management import call_command
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from tests.factories import make_user
+from tests.factories import make_api_token, make_user
 from webinars import roles
 from webinars.choices import RoomType
 from webinars.models import Lesson, Room
@@ -79,7 +78,7 @@ def _decisions(facts) -> dict:
 def test_the_join_sql_and_the_orm_agree_for_every_user_and_room_of_the_demo_school():
     _demo_school_with_every_kind_of_room()
     users = list(User.objects.order_by("id"))
-    keys = {user.pk: Token.objects.create(user=user).key for user in users}
+    keys = {user.pk: make_api_token(user) for user in users}
     room_ids = list(Room.objects.order_by("id").values_list("id", flat=True))
     assert len(users) >= 40 and len(room_ids) >= 35
     rules = set()

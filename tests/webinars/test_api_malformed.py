@@ -72,7 +72,9 @@ def concrete_paths(path: str, ids: dict) -> list[str]:
 
     def known(match):
         name = match.group(1)
-        key = next((k for k in ("slug", "lesson", "token") if k in name), "id")
+        key = next(
+            (k for k in ("slug", "lesson") if k in name), "token" if name == "token" else "id"
+        )
         return str(ids[key])
 
     return [

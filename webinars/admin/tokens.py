@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column
 from wagtail.permissions import register_permission_policy
 
-from webinars.admin.screens import ServerOwnedPermissionPolicy, ServerOwnedViewSet, zoned_column
+from webinars.admin.common import person_column, zoned_column
+from webinars.admin.screens import ServerOwnedPermissionPolicy, ServerOwnedViewSet
 from webinars.models import ApiToken
-from webinars.wording import person_in_words
 
 # Issued through the API only, never edited: the admin lists, inspects and deletes (revokes).
 register_permission_policy(
@@ -27,12 +27,7 @@ class ApiTokenViewSet(ServerOwnedViewSet):
     menu_label = _("API tokens")
     form_fields: list[str] = []
     list_display = [
-        Column(
-            "user",
-            label=_("User"),
-            accessor=lambda token: person_in_words(token.user),
-            sort_key="user__last_name",
-        ),
+        person_column("user", _("User")),
         Column("name", label=_("Token name")),
         Column("prefix", label=_("Key starts with")),
         zoned_column("created_at", _("Created")),

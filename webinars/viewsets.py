@@ -2,10 +2,9 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authtoken.models import Token
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSetGroup
 
 from webinars.admin.common import SchoolIndexView, zoned_column
 from webinars.admin.joins import AttendanceViewSet, JoinAuditViewSet
@@ -21,6 +20,7 @@ from webinars.admin.school import (
 )
 from webinars.admin.screens import ServerOwnedViewSet
 from webinars.admin.series import LessonSeriesViewSet, SchoolClosureViewSet
+from webinars.admin.tokens import ApiTokenViewSet
 from webinars.choices import RecordingStatus
 from webinars.models import RecordingCheckIssue
 
@@ -57,19 +57,6 @@ class RecordingCheckIssueViewSet(ServerOwnedViewSet):
     export_filename = "recording-check"
 
     select_related = ("recording__room__lesson",)
-
-
-class ApiTokenViewSet(ModelViewSet):
-    """Per-user API tokens: create one for a user; delete it to revoke."""
-
-    model = Token
-    icon = "key"
-    menu_label = _("API tokens")
-    form_fields = ["user"]
-    list_display = ["user", "created"]
-    search_fields = ["user__username"]
-    copy_view_enabled = False
-    inspect_view_enabled = True
 
 
 class WebinarsViewSetGroup(ModelViewSetGroup):

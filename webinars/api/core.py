@@ -1,37 +1,15 @@
-"""API views: token exchange and health."""
+"""API views: who am I, and health (API tokens: ``webinars.api.tokens``)."""
 
 from django.db import connection
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from webinars.selectors.health import scheduler_heartbeat
-
-
-class AuthTokenApi(APIView):
-    """Exchange username/password for the user's API token (use it as ``Bearer <token>``)."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth_token"
-
-    @extend_schema(
-        request=AuthTokenSerializer,
-        responses=inline_serializer("AuthToken", {"token": serializers.CharField()}),
-    )
-    def post(self, request):
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
 
 
 class MeApi(APIView):
@@ -100,7 +78,6 @@ class HealthApi(APIView):
 
 
 urlpatterns = [
-    path("auth/token/", AuthTokenApi.as_view(), name="api-auth-token"),
     path("me/", MeApi.as_view(), name="api-me"),
     path("health/", HealthApi.as_view(), name="api-health"),
 ]

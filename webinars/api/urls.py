@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from webinars.api import calendars, core, feeds, joins, recordings, register, rooms
+from webinars.api import calendars, core, feeds, joins, recordings, register, rooms, tokens
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -14,6 +14,7 @@ urlpatterns = [
         name="api-redoc",
     ),
     *core.urlpatterns,
+    *tokens.urlpatterns,
     *rooms.urlpatterns,
     *joins.urlpatterns,
     *recordings.urlpatterns,

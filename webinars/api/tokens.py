@@ -114,7 +114,8 @@ class AuthTokenApi(APIView):
     """Exchange username and password for a new API token (use it as ``Bearer <token>``).
 
     Each call issues another token, so every app or device has its own to list and revoke;
-    the user's other tokens stay valid. Throttled per username and per address.
+    the user's other tokens stay valid. Throttled per username and per address. Answers 200
+    (not 201) as it always has, so apps written against the first API keep working.
     """
 
     authentication_classes: list = []
@@ -124,7 +125,7 @@ class AuthTokenApi(APIView):
     @extend_schema(
         request=TokenRequestSerializer,
         responses={
-            status.HTTP_201_CREATED: IssuedTokenSerializer,
+            status.HTTP_200_OK: IssuedTokenSerializer,
             status.HTTP_400_BAD_REQUEST: OpenApiResponse(
                 FIELD_ERRORS, description="A field is missing or wrong, or the credentials are."
             ),
@@ -143,7 +144,7 @@ class AuthTokenApi(APIView):
         )
         body = {"token": key, "id": token.pk, "name": token.name, "expires_at": token.expires_at}
         issued = IssuedTokenSerializer(body, context={"request": request})
-        return Response(issued.data, status=status.HTTP_201_CREATED)
+        return Response(issued.data)
 
 
 class TokenListApi(ListAPIView):

@@ -107,9 +107,15 @@ def seed(n_students: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
-    from tests.factories import enroll, make_lesson, make_room, make_subject, make_user
+    from tests.factories import (
+        enroll,
+        make_api_token,
+        make_lesson,
+        make_room,
+        make_subject,
+        make_user,
+    )
     from webinars.choices import RoomStatus
     from webinars.services.joins import room_join_public, room_join_user
 
@@ -128,11 +134,22 @@ def seed(n_students: int) -> dict:
     for n in range(n_students):
         student = make_user(f"bench-student-{n}")
         enroll(student, subject)
-        tokens.append(Token.objects.create(user=student).key)
+        tokens.append(make_api_token(student))
     with CaptureQueriesContext(connection) as student_queries:
         room_join_user(room=room, user=student, ip="127.0.0.1")
     with CaptureQueriesContext(connection) as guest_queries:
         room_join_public(slug=room.public_slug, display_name="Warm-up", ip="127.0.0.1")
+    # a Bearer join through the real URL: its first use of the token notes it (one UPDATE, at
+    # most hourly: docs/tokens.md), then the steady state every other join of the hour sees
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {tokens[0]}")
+    bearer_queries = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            status = client.post(f"/api/rooms/{room.pk}/join/").status_code
+        assert status == 200, status
+        bearer_queries.append(len(captured))
     connection.close()
     return {
         "room_id": room.pk,
@@ -140,6 +157,8 @@ def seed(n_students: int) -> dict:
         "tokens": tokens,
         "queries_student_join": len(student_queries),
         "queries_guest_join": len(guest_queries),
+        "queries_bearer_join_first_use": bearer_queries[0],
+        "queries_bearer_join": bearer_queries[1],
     }
 
 
@@ -339,7 +358,9 @@ def main() -> int:
         data = seed(args.students)
         print(
             f"queries per join: student {data['queries_student_join']}, "
-            f"guest {data['queries_guest_join']}"
+            f"guest {data['queries_guest_join']}, "
+            f"Bearer through the API {data['queries_bearer_join']} "
+            f"({data['queries_bearer_join_first_use']} on a token's first use in the hour)"
         )
         port = free_port()
         server = subprocess.Popen(

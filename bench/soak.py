@@ -69,9 +69,15 @@ def seed(n_students: int) -> dict:
 
     from django.db import connection
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
-    from tests.factories import enroll, make_lesson, make_room, make_subject, make_user
+    from tests.factories import (
+        enroll,
+        make_api_token,
+        make_lesson,
+        make_room,
+        make_subject,
+        make_user,
+    )
     from webinars.choices import RoomStatus
     from webinars.management.commands.seed_demo import ensure_site_sections
 
@@ -90,7 +96,7 @@ def seed(n_students: int) -> dict:
     for n in range(n_students):
         student = make_user(f"soak-student-{n}")
         enroll(student, subject)
-        tokens.append(Token.objects.create(user=student).key)
+        tokens.append(make_api_token(student))
     connection.close()
     return {"room_id": room.pk, "slug": room.public_slug, "tokens": tokens}
 

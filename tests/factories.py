@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from webinars.models import Enrollment, Guardianship, Lesson, Recording, Room, Subject
 from webinars.services.rooms import room_ensure_for_lesson
+from webinars.services.tokens import api_token_issue
 
 _seq = itertools.count(1)
 SCHOOL_ZONE = ZoneInfo("Europe/Amsterdam")  # the test settings' TIME_ZONE
@@ -30,6 +31,12 @@ def make_user(username: str | None = None, *, groups=(), password="pass-1234", *
     for name in groups:
         user.groups.add(Group.objects.get_or_create(name=name)[0])
     return user
+
+
+def make_api_token(user: User, **fields) -> str:
+    """A new API token for ``user`` (``name``, ``expires_in_days``); returns its key."""
+    _token, key = api_token_issue(user=user, **fields)
+    return key
 
 
 def make_subject(name: str | None = None, code: str | None = None) -> Subject:

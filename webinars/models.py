@@ -482,6 +482,7 @@ class CalendarToken(models.Model):
 # Wagtail pages, and the school's people, classes and series, are models of this app too: import
 # them so Django registers them (and ``from webinars.models import Enrollment`` keeps working).
 from webinars.models_register import Notice, PersonPreferences  # noqa: E402, F401
+from webinars.models_tokens import ApiToken  # noqa: E402, F401
 from webinars.models_webhooks import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401
 from webinars.pages import MeetingIndexPage, MeetingPage, OpenLessonsPage  # noqa: E402, F401
 from webinars.school import (  # noqa: E402, F401

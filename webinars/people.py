@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from webinars.wording import person_in_words
+
 TEACHERS = "Teachers"
 STUDENTS = "Students"
 PARENTS = "Parents"
@@ -25,12 +27,9 @@ ROLE_NOUNS = {TEACHERS: _("a teacher"), STUDENTS: _("a student"), PARENTS: _("a 
 
 
 def person_label(user) -> str:
-    """``"Anna Ivanova (anna)"``; the bare username when the account has no name."""
-    if user is None:
-        return ""
-    full_name = user.get_full_name().strip()
-    username = user.get_username()
-    return f"{full_name} ({username})" if full_name else username
+    """``"Anna Ivanova (anna)"``; the bare username when the account has no name; "" for
+    nobody (``wording.person_in_words`` says it)."""
+    return "" if user is None else person_in_words(user)
 
 
 def people_in(group: str) -> QuerySet:

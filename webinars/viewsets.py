@@ -2,15 +2,11 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authtoken.models import Token
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSetGroup
 
-from webinars.admin.common import (
-    ActionsIndexView,
-    zoned_column,
-)
+from webinars.admin.common import SchoolIndexView, zoned_column
 from webinars.admin.joins import AttendanceViewSet, JoinAuditViewSet
 from webinars.admin.lessons import LessonViewSet
 from webinars.admin.people import PEOPLE_VIEWSETS, PERSON_CHOOSERS
@@ -24,11 +20,12 @@ from webinars.admin.school import (
 )
 from webinars.admin.screens import ServerOwnedViewSet
 from webinars.admin.series import LessonSeriesViewSet, SchoolClosureViewSet
+from webinars.admin.tokens import ApiTokenViewSet
 from webinars.choices import RecordingStatus
 from webinars.models import RecordingCheckIssue
 
 
-class RecordingIssueIndexView(ActionsIndexView):
+class RecordingIssueIndexView(SchoolIndexView):
     """Each finding about a recording offers that recording's retry (which recovers it)."""
 
     def get_list_more_buttons(self, instance):
@@ -57,21 +54,9 @@ class RecordingCheckIssueViewSet(ServerOwnedViewSet):
     list_filter = ["kind"]
     search_fields = ["name", "detail"]
     list_export = ["kind", "name", "recording", "size_bytes", "detail", "found_at"]
+    export_filename = "recording-check"
 
     select_related = ("recording__room__lesson",)
-
-
-class ApiTokenViewSet(ModelViewSet):
-    """Per-user API tokens: create one for a user; delete it to revoke."""
-
-    model = Token
-    icon = "key"
-    menu_label = _("API tokens")
-    form_fields = ["user"]
-    list_display = ["user", "created"]
-    search_fields = ["user__username"]
-    copy_view_enabled = False
-    inspect_view_enabled = True
 
 
 class WebinarsViewSetGroup(ModelViewSetGroup):

@@ -295,7 +295,10 @@ REST_FRAMEWORK = {
         "public_join_ip": env_str("THROTTLE_PUBLIC_JOIN_IP", "20/min"),
         "public_join_slug": env_str("THROTTLE_PUBLIC_JOIN_SLUG", "600/min"),
         "anon": env_str("THROTTLE_ANON", "120/min"),
-        "auth_token": env_str("THROTTLE_AUTH_TOKEN", "10/min"),
+        # sign-ins for API tokens: per username (stops guessing), per address (a school's
+        # server signs in many users at once): docs/tokens.md
+        "auth_token_user": env_str("THROTTLE_LOGIN_USER", "10/min"),
+        "auth_token_ip": env_str("THROTTLE_LOGIN_IP", "600/min"),
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }

@@ -22,10 +22,9 @@ import requests
 from django.conf import settings
 from django.db import OperationalError, connection
 from django.test import Client, RequestFactory
-from rest_framework.authtoken.models import Token
 
 from portal.middleware import server_error
-from tests.factories import make_lesson, make_room, make_user
+from tests.factories import make_api_token, make_lesson, make_room, make_user
 from tests.test_run_command import free_port
 from tests.webinars.test_scheduler import _database_url
 from webinars.choices import RoomStatus
@@ -105,7 +104,7 @@ def test_connections_killed_during_traffic_fail_cleanly_and_recover_without_rest
 ):
     lesson = make_lesson(is_open=True, start=datetime.now(UTC) + timedelta(minutes=5))
     room = make_room(lesson, status=RoomStatus.OPEN)
-    token = Token.objects.create(user=make_user("office", is_staff=True)).key
+    token = make_api_token(make_user("office", is_staff=True))
     urls = ["/api/rooms/open-lessons/", f"/api/rooms/{room.pk}/", f"/join/{room.public_slug}/"]
     database_url, _sqlite = _database_url(tmp_path)
     port = free_port()

@@ -24,9 +24,16 @@ import attrs
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from tests.factories import enroll, make_lesson, make_recording, make_room, make_subject, make_user
+from tests.factories import (
+    enroll,
+    make_api_token,
+    make_lesson,
+    make_recording,
+    make_room,
+    make_subject,
+    make_user,
+)
 from tests.webinars.api_tools import executable, write_schema
 from webinars.choices import RecordingStatus
 from webinars.models import CalendarToken, Room
@@ -112,7 +119,7 @@ def world(live_server) -> World:
     later = timezone.now() + timedelta(days=3)
     return World(
         users=users,
-        tokens={who: Token.objects.create(user=user).key for who, user in users.items()},
+        tokens={who: make_api_token(user) for who, user in users.items()},
         lesson=lesson,
         room=room,
         open_room=open_room,

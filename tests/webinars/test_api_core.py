@@ -4,10 +4,10 @@ import subprocess
 import sys
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from tests.factories import make_user
-from webinars.models import Heartbeat
+from webinars.models import ApiToken, Heartbeat
+from webinars.models_tokens import token_digest
 from webinars.selectors.health import SCHEDULER_HEARTBEAT
 
 
@@ -19,7 +19,7 @@ def test_password_exchange_gives_a_bearer_token_that_authenticates(api_client):
     )
     assert response.status_code == 200
     token = response.json()["token"]
-    assert Token.objects.get(user=user).key == token
+    assert ApiToken.objects.get(user=user).digest == token_digest(token)
 
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api_client.get("/api/me/").json()["username"] == "teacher"

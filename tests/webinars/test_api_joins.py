@@ -11,18 +11,28 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from home.models import HomePage
-from tests.factories import enroll, make_guardian, make_lesson, make_room, make_subject, make_user
+from tests.factories import (
+    enroll,
+    make_api_token,
+    make_guardian,
+    make_lesson,
+    make_room,
+    make_subject,
+    make_user,
+)
 from webinars.api.authentication import JoiningBearerAuthentication, JoiningToken
 from webinars.api.joins import JoinResultSerializer
 from webinars.api.throttles import PublicJoinSlugThrottle
 from webinars.choices import AttendanceSource, JitsiEnv, JoinRole, RoomStatus, RoomType
-from webinars.models import Attendance, JoinAudit, Room
+from webinars.models import ApiToken, Attendance, JoinAudit, Room
+from webinars.models_tokens import token_digest
 from webinars.pages import MeetingIndexPage, MeetingPage
 from webinars.providers import JoinLink
 from webinars.roles import Rule
@@ -122,7 +132,7 @@ def school(db) -> School:
         rooms[kind] = make_room(lesson)
     rooms["open_meeting"] = make_meeting(is_open=True, hosts=[users["host"]], start=start)
     rooms["staff_meeting"] = make_meeting(is_open=False, hosts=[users["host"]], start=start)
-    tokens = {who: Token.objects.create(user=user).key for who, user in users.items()}
+    tokens = {who: make_api_token(user) for who, user in users.items()}
     return School(users=users, rooms=rooms, tokens=tokens)
 
 
@@ -537,6 +547,7 @@ def test_a_join_costs_a_few_queries_whoever_asks(
 def test_a_bearer_join_reads_token_user_and_room_in_one_statement(
     school, jwt_on, django_assert_max_num_queries
 ):
+    join(school, "student", school.rooms["open_lesson"])  # the token's first use is noted
     with django_assert_max_num_queries(5) as captured:  # PostgreSQL: 2 (read, then both rows)
         response = join(school, "student", school.rooms["open_lesson"])
     assert response.status_code == 200
@@ -544,7 +555,34 @@ def test_a_bearer_join_reads_token_user_and_room_in_one_statement(
     statements = [query["sql"] for query in captured.captured_queries]
     reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1
-    assert "authtoken_token" in reads[0] and "webinars_room" in reads[0]
+    assert "webinars_apitoken" in reads[0] and "webinars_room" in reads[0]
+    assert not [sql for sql in statements if "webinars_apitoken" in sql and sql not in reads]
+
+
+def test_a_bearer_join_notes_the_tokens_use_at_most_once_an_hour(school, jwt_on):
+    token = ApiToken.objects.get(digest=token_digest(school.tokens["student"]))
+    assert token.last_used_at is None
+    room = school.rooms["open_lesson"]
+    with CaptureQueriesContext(connection) as first:
+        assert join(school, "student", room).status_code == 200
+    token.refresh_from_db()
+    noted = token.last_used_at
+    assert noted is not None and timezone.now() - noted < timedelta(minutes=1)
+    with CaptureQueriesContext(connection) as second:
+        assert join(school, "student", room).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == noted
+
+    def token_writes(captured):
+        return [
+            q["sql"] for q in captured if q["sql"].startswith("UPDATE") and "apitoken" in q["sql"]
+        ]
+
+    assert len(token_writes(first)) == 1 and not token_writes(second)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=noted - timedelta(minutes=61))
+    assert join(school, "student", room).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at > noted
 
 
 def test_the_bearer_join_hands_its_read_to_the_view_as_request_auth(school):
@@ -556,7 +594,8 @@ def test_the_bearer_join_hands_its_read_to_the_view_as_request_auth(school):
     request = Request(django_request, parser_context={"kwargs": {"room_id": room.pk}})
     user, auth = JoiningBearerAuthentication().authenticate(request)
     assert user == school.users["parent"]
-    assert isinstance(auth, JoiningToken) and auth.token.key == school.tokens["parent"]
+    assert isinstance(auth, JoiningToken)
+    assert auth.token.digest == token_digest(school.tokens["parent"])
     assert auth.join_read.room.pk == room.pk
     assert auth.join_read.facts.is_parent_of_enrolled and not auth.join_read.facts.is_enrolled
     assert not hasattr(request, "joining_room")
@@ -572,19 +611,26 @@ def test_a_signed_in_session_joins_with_the_same_role(school):
     assert response.json()["you_are"] == PART
 
 
-@pytest.mark.parametrize("problem", ["unknown token", "inactive user"])
+@pytest.mark.parametrize("problem", ["unknown token", "inactive user", "expired", "revoked"])
 def test_a_bad_bearer_token_is_401_and_joins_nothing(school, problem):
     key = school.tokens["student"]
+    token = ApiToken.objects.filter(digest=token_digest(key))
     if problem == "unknown token":
         key = "0" * 40
-    else:
+    elif problem == "inactive user":
         school.users["student"].is_active = False
         school.users["student"].save(update_fields=["is_active"])
+    elif problem == "expired":
+        token.update(expires_at=timezone.now() - timedelta(seconds=1))
+    else:
+        token.delete()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     response = client.post(f"/api/rooms/{school.rooms['open_lesson'].pk}/join/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Bearer"
+    if problem == "expired":
+        assert "expired" in response.json()["detail"]
     assert not JoinAudit.objects.exists() and not Attendance.objects.exists()
 
 

@@ -22,9 +22,10 @@ schemathesis about them (and nothing else):
   run itself closes rooms). There, schema-valid input may be refused with a 400 naming the field
   (or a 410), which ``positive_data_acceptance`` is told to accept.
 
-Operations whose effects cannot be undone stay bounded by the example count: meetings created, rooms closed, joins recorded in a throwaway database. The machine
-hooks (Jibri, JaaS, Prosody) are called without their secrets or signatures: they must refuse
-in the error shape (401/400/404), never answer 500, and answer only statuses they document.
+Operations whose effects cannot be undone stay bounded by the example count: meetings created,
+rooms closed, joins recorded in a throwaway database. The machine hooks (Jibri, JaaS, Prosody)
+are called without their secrets or signatures: they must refuse in the error shape
+(401/400/404), never answer 500, and answer only statuses they document.
 """
 
 import json
@@ -33,9 +34,16 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from tests.factories import enroll, make_lesson, make_recording, make_room, make_subject, make_user
+from tests.factories import (
+    enroll,
+    make_api_token,
+    make_lesson,
+    make_recording,
+    make_room,
+    make_subject,
+    make_user,
+)
 from tests.webinars.api_tools import executable, write_schema
 from webinars.models import CalendarToken
 
@@ -71,7 +79,7 @@ def school(live_server) -> dict[str, str]:
     make_recording(room)
     make_lesson(subject=subject, start=soon + timedelta(days=3))
     CalendarToken.objects.create(user=student)
-    return {"staff": Token.objects.create(user=staff).key}
+    return {"staff": make_api_token(staff)}
 
 
 ZONES = ["UTC", "Europe/Amsterdam", "Asia/Tokyo", "Etc/GMT+1", "America/Argentina/Buenos_Aires"]

@@ -4,9 +4,8 @@ HTML page nor Django's HTML CSRF refusal."""
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
-from tests.factories import make_room, make_user
+from tests.factories import make_api_token, make_room, make_user
 
 
 def assert_json_error(response, status: int) -> dict:
@@ -57,7 +56,7 @@ def test_a_missing_slash_is_a_json_404_that_names_the_right_path():
 
 @pytest.mark.django_db
 def test_an_unknown_id_and_a_wrong_method_are_json_too():
-    token = Token.objects.create(user=make_user(is_staff=True)).key
+    token = make_api_token(make_user(is_staff=True))
     client = Client(headers={"Authorization": f"Bearer {token}"})
     assert_json_error(client.get("/api/rooms/999999/"), 404)
     response = client.delete("/api/rooms/999999/")
@@ -83,7 +82,7 @@ def test_text_answers_honour_an_accept_header_naming_their_type(path, accept):
     """Calendar apps send ``Accept: text/calendar``; a spreadsheet fetch ``text/csv``."""
     room = make_room()
     admin = make_user(is_staff=True, is_superuser=True)
-    client = Client(headers={"Authorization": f"Bearer {Token.objects.create(user=admin).key}"})
+    client = Client(headers={"Authorization": f"Bearer {make_api_token(admin)}"})
     response = client.get(path.format(id=room.pk), headers={"Accept": accept})
     assert response.status_code == 200, response.content[:300]
     assert response["Content-Type"].startswith(accept)

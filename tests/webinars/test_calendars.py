@@ -7,10 +7,14 @@ import pytest
 import vobject
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 from rest_framework.throttling import AnonRateThrottle
 
 from tests.factories import at, enroll, make_lesson, make_room, make_user
+from webinars.ical import CalendarEvent, event_ics, events_ics
 from webinars.services.calendars import calendar_token_for
 
 ZONE = "Europe/Amsterdam"
@@ -187,3 +191,56 @@ def test_my_lessons_shows_a_cancelled_lesson_in_words_without_a_join_button(clie
     card = body[body.index(f'id="lesson-{lesson.pk}"') :].split("</li>")[0]
     assert "Snowed in" in card and "This lesson has been cancelled." in card
     assert f"/my/join/{lesson.pk}/" not in card
+
+
+# --- The direct VEVENT writer is icalendar, byte for byte -------------------------------------
+
+# Text a school types: letters of both languages, punctuation iCalendar escapes, line ends,
+# backslashes (also before "N"), and long titles that must fold (also inside multi-byte letters).
+TEXT = st.text(
+    alphabet=st.sampled_from(list("aZ09 ,;:\\\"'^Nn\r\n\té€жЖ—😀ё")),
+    max_size=200,
+)
+INSTANT = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)
+)
+EVENT = st.builds(
+    CalendarEvent,
+    uid=st.from_regex(r"[a-z0-9-]{1,40}@[a-z.]{1,30}", fullmatch=True) | TEXT.filter(bool),
+    title=TEXT,
+    start=INSTANT,
+    end=INSTANT,
+    url=st.just("")
+    | st.from_regex(r"https://[a-z]{1,20}\.example/join/[a-z0-9]{1,80}/", fullmatch=True),
+    description=TEXT,
+    sequence=st.integers(min_value=0, max_value=10_000),
+    cancelled=st.booleans(),
+    revised=st.none() | INSTANT,
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    events=st.lists(EVENT, max_size=4),
+    zone=st.sampled_from(["Europe/Amsterdam", "Europe/Moscow", "America/New_York", "UTC"]),
+    stamp=INSTANT,
+)
+def test_the_direct_event_writer_gives_icalendars_bytes(events, zone, stamp):
+    """``events_ics`` (the feeds' fast path) equals icalendar's ``event_ics`` for every event."""
+    plain = b"".join(event_ics(item, time_zone=zone, stamp=stamp) for item in events)
+    assert events_ics(events, time_zone=zone, stamp=stamp) == plain
+
+
+@pytest.mark.parametrize("mark", ["\\", "^", ",", "ж", "😀", "\n"])
+def test_the_direct_event_writer_folds_like_icalendar_at_every_boundary(mark):
+    stamp = datetime(2026, 12, 1, tzinfo=UTC)
+    for offset in range(55, 85):
+        item = CalendarEvent(
+            uid="lesson-1@school.example",
+            title="x" * offset + mark + "y" * 90,
+            start=stamp,
+            end=stamp + timedelta(minutes=45),
+            description="ё" * offset + mark * 3,
+        )
+        plain = event_ics(item, time_zone="Europe/Amsterdam", stamp=stamp)
+        assert events_ics([item], time_zone="Europe/Amsterdam", stamp=stamp) == plain, offset

@@ -5,14 +5,14 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column
 
-from webinars.admin.screens import (
+from webinars.admin.common import (
     SchoolIndexView,
     SchoolInspectView,
-    ServerOwnedViewSet,
     room_link,
     zoned_column,
     zoned_heading,
 )
+from webinars.admin.screens import ServerOwnedViewSet
 from webinars.models import Attendance, JoinAudit
 from webinars.wording import RULE_CHOICES, decision_in_words, person_in_words, rule_in_words
 

@@ -15,10 +15,9 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets.button import HeaderButton
 
 from webinars.admin.common import (
-    ActionsIndexView,
     DateRangeFilterSet,
     PersonFilter,
-    SchoolInspectView,
+    SchoolIndexView,
     SchoolModelViewSet,
     person_column,
     yes_no_column,
@@ -88,7 +87,7 @@ class UpcomingThenPast:
         return rows
 
 
-class LessonIndexView(ActionsIndexView):
+class LessonIndexView(SchoolIndexView):
     def search_queryset(self, queryset):
         """Title, or a teacher's or subject's name: the people and subjects matching are found
         first (small tables), so the lessons are scanned once with no join per row."""
@@ -181,8 +180,8 @@ class LessonViewSet(SchoolModelViewSet):
         "is_cancelled",
     ]
     export_headings = {"scheduled_start": _("Starts"), "scheduled_end": _("Ends")}
+    export_filename = "lessons"
     inspect_view_enabled = True
-    inspect_view_class = SchoolInspectView
     inspect_view_fields = [
         "title",
         "subject",

@@ -19,7 +19,7 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.admin.widgets.chooser import BaseChooser
 
-from webinars.admin.common import ActionsIndexView
+from webinars.admin.common import RowAction, SchoolIndexView
 from webinars.admin.imports import PeopleImportView
 from webinars.admin_views import ConfirmActionView
 from webinars.people import PARENTS, STUDENTS, TEACHERS, people_in, person_label
@@ -121,7 +121,7 @@ PERSON_CHOOSERS = (teacher_chooser, student_chooser, parent_chooser)
 # --- Lists of a group ---------------------------------------------------------------------
 
 
-class PeopleIndexView(ActionsIndexView):
+class PeopleIndexView(SchoolIndexView):
     model = User
     group = ""
     header_icon = "group"
@@ -131,7 +131,7 @@ class PeopleIndexView(ActionsIndexView):
     import_url_name = ""
     default_ordering = "last_name"
     list_export = ["username", "first_name", "last_name", "email"]
-    row_actions = [("password_link", _("Email a link to set the password"), "mail")]
+    row_actions = [RowAction("password_link", _("Email a link to set the password"), "mail")]
 
     def get_base_queryset(self):
         queryset = people_in(self.group)

@@ -8,14 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column
 
-from webinars.admin.screens import (
+from webinars.admin.common import (
     RowAction,
     SchoolIndexView,
     SchoolInspectView,
-    ServerOwnedViewSet,
     zoned_column,
     zoned_heading,
 )
+from webinars.admin.screens import ServerOwnedViewSet
 from webinars.admin_views import RecordingRetryView
 from webinars.choices import RecordingStatus
 from webinars.models import Recording

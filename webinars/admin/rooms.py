@@ -9,17 +9,16 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, StatusTagColumn
 
-from webinars.admin.screens import (
+from webinars.admin.common import (
     RowAction,
     SchoolIndexView,
     SchoolInspectView,
-    ServerOwnedViewSet,
-    ShownPanel,
     join_link,
     public_page_link,
     zoned_column,
     zoned_heading,
 )
+from webinars.admin.screens import ServerOwnedViewSet, ShownPanel
 from webinars.admin_views import RoomCloseView, RoomOpenInJitsiView, RoomRegenerateLinkView
 from webinars.choices import RoomStatus
 from webinars.models import Room

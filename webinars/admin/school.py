@@ -15,11 +15,10 @@ from wagtail.admin import messages
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from webinars.admin.common import (
-    ActionsIndexView,
-    SchoolInspectView,
+    RowAction,
+    SchoolIndexView,
     SchoolModelViewSet,
     person_column,
 )
@@ -30,13 +29,14 @@ from webinars.people import person_label
 from webinars.services.series import class_enrol_in_subject
 
 
-class SubjectViewSet(ModelViewSet):
+class SubjectViewSet(SchoolModelViewSet):
     model = Subject
     icon = "folder-open-1"
     form_fields = ["name", "code"]
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
     list_export = ["name", "code"]
+    export_filename = "subjects"
 
 
 # --- Classes ------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ class EnrolClassView(WagtailAdminTemplateMixin, FormView):
         return redirect("classes:index")
 
 
-class SchoolClassViewSet(ModelViewSet):
+class SchoolClassViewSet(SchoolModelViewSet):
     model = SchoolClass
     icon = "group"
     menu_label = _("Classes")
@@ -88,14 +88,14 @@ class SchoolClassViewSet(ModelViewSet):
     ]
     search_fields = ["name"]
     list_export = ["name", "students"]
+    export_filename = "classes"
     inspect_view_enabled = True
-    inspect_view_class = SchoolInspectView
     edit_handler = ObjectList(
         [FieldPanel("name"), FieldPanel("students")], base_form_class=SchoolClassAdminForm
     )
 
-    class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
-        row_actions = [("enrol", _("Enrol the class in a subject"), "group")]
+    class index_view_class(SchoolIndexView):  # noqa: N801 - Wagtail's attribute name
+        row_actions = [RowAction("enrol", _("Enrol the class in a subject"), "group")]
 
         def get_base_queryset(self):
             return super().get_base_queryset().annotate(size=Count("students"))
@@ -127,6 +127,7 @@ class EnrollmentViewSet(SchoolModelViewSet):
     filterset_class = EnrollmentFilterSet
     search_fields = ["student__username", "student__first_name", "student__last_name"]
     list_export = ["student", "subject"]
+    export_filename = "enrolments"
     edit_handler = ObjectList(
         [FieldPanel("student", widget=student_chooser.widget_class), FieldPanel("subject")]
     )
@@ -159,6 +160,7 @@ class GuardianshipViewSet(SchoolModelViewSet):
         "child__last_name",
     ]
     list_export = ["parent", "child"]
+    export_filename = "parents-and-children"
     edit_handler = ObjectList(
         [
             FieldPanel("parent", widget=parent_chooser.widget_class),

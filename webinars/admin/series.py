@@ -14,7 +14,6 @@ from wagtail.log_actions import log
 
 from webinars.admin.common import (
     PersonFilter,
-    SchoolInspectView,
     SchoolModelViewSet,
     person_column,
     yes_no_column,
@@ -118,7 +117,6 @@ class LessonSeriesViewSet(SchoolModelViewSet):
         "title",
     ]
     inspect_view_enabled = True
-    inspect_view_class = SchoolInspectView
     add_view_class = SeriesCreateView
     edit_view_class = SeriesEditView
     delete_view_class = SeriesDeleteView

@@ -21,10 +21,10 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from webinars.admin.common import RowAction, SchoolIndexView, zoned_column
 from webinars.admin_views import ConfirmActionView
 from webinars.models import WebhookDelivery, WebhookEndpoint
 from webinars.models_webhooks import DeliveryStatus, WebhookEventType
-from webinars.viewsets import ActionsIndexView, zoned_column
 
 
 class DeliveryLogPermissionPolicy(ModelPermissionPolicy):
@@ -103,8 +103,8 @@ class WebhookEndpointViewSet(ModelViewSet):
         base_form_class=WebhookEndpointForm,
     )
 
-    class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
-        row_actions = [("regenerate_secret", _("Regenerate secret"), "key")]
+    class index_view_class(SchoolIndexView):  # noqa: N801 - Wagtail's attribute name
+        row_actions = [RowAction("regenerate_secret", _("Regenerate secret"), "key")]
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
@@ -187,8 +187,8 @@ class WebhookDeliveryViewSet(ModelViewSet):
     def get_queryset(self, request):
         return WebhookDelivery.objects.select_related("endpoint")
 
-    class index_view_class(ActionsIndexView):  # noqa: N801 - Wagtail's attribute name
-        row_actions = [("redeliver", _("Redeliver"), "rotate")]
+    class index_view_class(SchoolIndexView):  # noqa: N801 - Wagtail's attribute name
+        row_actions = [RowAction("redeliver", _("Redeliver"), "rotate")]
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [

@@ -1,4 +1,5 @@
-"""API views: token exchange, health, and the JSON 404 of every other path under /api/."""
+"""API views: who am I, health (API tokens: ``webinars.api.tokens``), and the JSON 404 of
+every other path under /api/."""
 
 from django.db import connection
 from django.urls import Resolver404, path, resolve
@@ -6,34 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from webinars.selectors.health import scheduler_heartbeat
-
-
-class AuthTokenApi(APIView):
-    """Exchange username/password for the user's API token (use it as ``Bearer <token>``)."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth_token"
-
-    @extend_schema(
-        request=AuthTokenSerializer,
-        responses=inline_serializer("AuthToken", {"token": serializers.CharField()}),
-    )
-    def post(self, request):
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
 
 
 class MeApi(APIView):
@@ -135,7 +114,6 @@ def _routed(path: str) -> bool:
 
 
 urlpatterns = [
-    path("auth/token/", AuthTokenApi.as_view(), name="api-auth-token"),
     path("me/", MeApi.as_view(), name="api-me"),
     path("health/", HealthApi.as_view(), name="api-health"),
 ]

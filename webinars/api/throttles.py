@@ -1,13 +1,17 @@
-"""Throttles for the anonymous join endpoint: per client IP and per public link.
+"""Throttles for the anonymous join endpoint (per client IP and per public link) and for
+signing in to get an API token (per username and per client IP).
 
 Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (scopes ``public_join_ip`` and
-``public_join_slug``, set by ``THROTTLE_PUBLIC_JOIN_IP`` / ``THROTTLE_PUBLIC_JOIN_SLUG``). DRF
+``public_join_slug``, set by ``THROTTLE_PUBLIC_JOIN_IP`` / ``THROTTLE_PUBLIC_JOIN_SLUG``;
+``auth_token_user`` and ``auth_token_ip``, set by ``THROTTLE_LOGIN_USER`` /
+``THROTTLE_LOGIN_IP``). DRF
 copies the rates into a class attribute at import time; reading them per request instead keeps
 ``override_settings`` (and a settings reload) effective.
 """
 
 import hashlib
 
+from django.utils.crypto import salted_hmac
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -65,3 +69,40 @@ class PublicJoinSlugThrottle(_LiveRateThrottle):
 
     def wait(self):
         return max(1.0, self.window_ends_at - self.now)
+
+
+class LoginIpThrottle(_LiveRateThrottle):
+    """Sign-ins (``POST /api/auth/token/``) from one address, whatever the usernames.
+
+    A large cap (``THROTTLE_LOGIN_IP``, 600/min): a school's server signs in hundreds of users
+    at 09:00 from one address. Guessing is stopped per username (``LoginUsernameThrottle``);
+    this caps one address spraying many usernames. DRF's sliding log.
+    """
+
+    scope = "auth_token_ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginUsernameThrottle(_LiveRateThrottle):
+    """Sign-ins naming one username, from any address (``THROTTLE_LOGIN_USER``, 10/min).
+
+    Every attempt counts, right or wrong, so a password guesser gets ten tries a minute
+    however many addresses it has. The username is compared as the sign-in reads it (trimmed),
+    case-folded. The cache key holds an HMAC of it (keyed with ``SECRET_KEY``), never the name:
+    a cache dump lists no usernames and cannot be matched against a list of likely ones.
+    A request without a username is left to the serializer (400) and the address's cap.
+    """
+
+    scope = "auth_token_user"
+
+    def get_cache_key(self, request, view):
+        data = request.data
+        username = data.get("username") if hasattr(data, "get") else None
+        if not isinstance(username, str) or not username.strip():
+            return None
+        ident = salted_hmac(
+            "webinars.api.throttles.LoginUsernameThrottle", username.strip().casefold()
+        ).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from webinars.api import calendars, core, feeds, joins, recordings, register, rooms
+from webinars.api import calendars, core, feeds, joins, recordings, register, rooms, tokens
 from webinars.api.core import UnknownApiPath
 
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
         name="api-redoc",
     ),
     *core.urlpatterns,
+    *tokens.urlpatterns,
     *rooms.urlpatterns,
     *joins.urlpatterns,
     *recordings.urlpatterns,

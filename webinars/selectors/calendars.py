@@ -1,11 +1,9 @@
 """What the calendar feeds list, as plain events for ``webinars.ical`` (docs/calendars.md)."""
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,8 +18,6 @@ FEED_BACK = timedelta(days=60)
 FEED_LIMIT = 2000
 OPEN_FEED_AHEAD = timedelta(days=60)
 OPEN_FEED_BACK = timedelta(days=14)
-# Serialised events are kept by content: a changed lesson has a new key, nothing is invalidated.
-EVENT_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def _room_of(lesson: Lesson) -> Room | None:
@@ -94,32 +90,8 @@ def room_event(*, room: Room, base_url: str) -> CalendarEvent:
     )
 
 
-def _cached_events(time_zone: str, stamp: datetime):
-    """``ical.calendar_ics``'s serialiser, keeping each event's bytes in the cache by content:
-    icalendar takes most of a feed's time, and calendar apps ask again and again."""
-
-    def serialize(events: Sequence[CalendarEvent]) -> list[bytes]:
-        keys = [
-            "ical-event:" + hashlib.sha1(repr((event, time_zone)).encode()).hexdigest()  # noqa: S324
-            for event in events
-        ]
-        found = cache.get_many(keys)
-        fresh = {
-            key: ical.event_ics(event, time_zone=time_zone, stamp=stamp)
-            for key, event in zip(keys, events, strict=True)
-            if key not in found
-        }
-        if fresh:
-            cache.set_many(fresh, timeout=EVENT_CACHE_SECONDS)
-        return [found.get(key) or fresh[key] for key in keys]
-
-    return serialize
-
-
 def feed_ics(*, name: str, events: Sequence[CalendarEvent]) -> bytes:
-    """A feed in the school's zone; unchanged events come from the cache."""
-    stamp = timezone.now()
-    zone = settings.TIME_ZONE
+    """A feed in the school's zone."""
     return ical.calendar_ics(
-        name=name, events=events, time_zone=zone, stamp=stamp, serialize=_cached_events(zone, stamp)
+        name=name, events=events, time_zone=settings.TIME_ZONE, stamp=timezone.now()
     )

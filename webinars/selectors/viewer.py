@@ -7,9 +7,10 @@ for every user and room of the demo school):
   room metadata, calendars, the register, recordings): one query for a signed-in viewer, plus
   the page of a meeting. ``viewer_ties`` are its subqueries, for lists of lessons ("My lessons").
 - ``room_for_joining`` / ``token_and_room_for_joining``: the join's hot path. The room, its
-  lesson, its meeting page's flag and the viewer's facts (with a Bearer token also the token and
-  its user) come in one plain statement built from the models' metadata and turned into models
-  directly. They answer a ``JoinRead``: the room and the facts side by side.
+  lesson, its meeting page's flag and the viewer's facts (with a Bearer token also the
+  ``ApiToken``, found by its key's digest, and its user) come in one plain statement built
+  from the models' metadata and turned into models directly. They answer a ``JoinRead``: the
+  room and the facts side by side.
 
 ``meeting_page_for`` is the one lookup of a meeting room's page.
 """
@@ -22,10 +23,18 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
-from rest_framework.authtoken.models import Token
 
 from webinars.choices import STAFF_ROLE_GROUPS, RoomType
-from webinars.models import Enrollment, Guardianship, Lesson, MeetingPage, Room, SchoolClass
+from webinars.models import (
+    ApiToken,
+    Enrollment,
+    Guardianship,
+    Lesson,
+    MeetingPage,
+    Room,
+    SchoolClass,
+)
+from webinars.models_tokens import token_digest
 from webinars.roles import RoomFacts, ViewerFacts
 
 
@@ -317,36 +326,38 @@ def room_for_joining(
 def _token_and_room_sql() -> str:
     quote = connection.ops.quote_name
     user_model = get_user_model()
-    columns = [f"t.{quote(field.column)}" for field in Token._meta.concrete_fields]
+    columns = [f"t.{quote(field.column)}" for field in ApiToken._meta.concrete_fields]
     columns += [f"u.{quote(field.column)}" for field in user_model._meta.concrete_fields]
     columns += _room_columns()
     return (
         f"SELECT {', '.join(columns)}, {_viewer_facts_sql('t.user_id')} "  # noqa: S608 - names
-        f"FROM {quote(Token._meta.db_table)} t "
+        f"FROM {quote(ApiToken._meta.db_table)} t "
         f"JOIN {quote(user_model._meta.db_table)} u "
         f"ON u.{quote(user_model._meta.pk.column)} = t.user_id "
         f"LEFT JOIN {quote(Room._meta.db_table)} r ON r.id = %s {_room_joins()} "
-        "WHERE t.key = %s"
+        f"WHERE t.{quote(ApiToken._meta.get_field('digest').column)} = %s"
     )
 
 
-def token_and_room_for_joining(*, key: str, pk: int) -> tuple[Token, JoinRead | None] | None:
+def token_and_room_for_joining(*, key: str, pk: int) -> tuple[ApiToken, JoinRead | None] | None:
     """An API token with its user, and room ``pk`` as ``room_for_joining`` reads it for them.
 
-    For Bearer-authenticated joins: what token authentication and the join read would fetch in
-    two statements, in one. None when no token has ``key``; ``(token, None)`` when no room
-    has ``pk``. The token's user is loaded whole, as token authentication loads it.
+    For Bearer-authenticated joins: what token authentication (``selectors.tokens``) and the
+    join read would fetch in two statements, in one. The token is found by its key's digest,
+    as ``api_token_for_key`` finds it, and read whole (its expiry too: the caller decides).
+    None when no token has ``key``; ``(token, None)`` when no room has ``pk``. The token's
+    user is loaded whole, as token authentication loads it.
     """
     db = connections[DEFAULT_DB_ALIAS]
     with db.cursor() as cursor:
-        params = [*_viewer_facts_params(None), _storable_id(db, pk), key]
+        params = [*_viewer_facts_params(None), _storable_id(db, pk), token_digest(key)]
         cursor.execute(_token_and_room_sql(), params)
         row = cursor.fetchone()
     if row is None:
         return None
-    token_fields = tuple(Token._meta.concrete_fields)
+    token_fields = tuple(ApiToken._meta.concrete_fields)
     user_fields = tuple(get_user_model()._meta.concrete_fields)
-    token = _instance(db, Token, token_fields, row[: len(token_fields)])
+    token = _instance(db, ApiToken, token_fields, row[: len(token_fields)])
     rest = row[len(token_fields) :]
     token.user = _instance(db, get_user_model(), user_fields, rest[: len(user_fields)])
     return token, _join_read(db, rest[len(user_fields) :], token.user)

@@ -8,7 +8,8 @@ functions. Every answer, errors included, must be a status the schema documents
 may not be handed fields the schema does not declare (``additional_properties`` of a model with
 declared properties stays empty).
 
-Adding an operation is one line of ``CALLS``: (who, operation, arguments, status, parsed type).
+Adding an operation is one line of ``CALLS``: (who, operation, arguments, status, parsed type;
+"None" for a 204).
 """
 
 import importlib
@@ -37,6 +38,7 @@ from tests.factories import (
 from tests.webinars.api_tools import executable, write_schema
 from webinars.choices import RecordingStatus
 from webinars.models import CalendarToken, Room
+from webinars.services.tokens import api_token_issue
 
 PACKAGE = "cedar_client"
 PASSWORD = "pass-1234"
@@ -90,6 +92,7 @@ class World:
     future_lesson: object
     cancelled_lesson: object
     calendar_token: str
+    spare_token_id: int
     meeting_id: int | None = None
 
 
@@ -101,6 +104,7 @@ def world(live_server) -> World:
         "teacher": make_user("teacher", first_name="Tanya", last_name="Teacher"),
         "student": make_user("student"),
         "outsider": make_user("outsider"),
+        "leaver": make_user("leaver"),  # signs out: revokes a token, then the one it uses
     }
     enroll(users["student"], subject)
     soon = timezone.now() + timedelta(minutes=5)
@@ -129,6 +133,7 @@ def world(live_server) -> World:
             subject=subject, teacher=users["teacher"], start=later, is_cancelled=True
         ),
         calendar_token=CalendarToken.objects.create(user=users["student"]).token,
+        spare_token_id=api_token_issue(user=users["leaver"], name="Old phone")[0].pk,
     )
 
 
@@ -176,8 +181,17 @@ NOBODY = "anonymous"
 # fmt: off
 CALLS = [
     # auth and me
-    (NOBODY, "auth.auth_token_create", lambda w, m: {"body": m.AuthTokenRequest(username="staff", password=PASSWORD)}, 200, "AuthToken"),  # noqa: E501
-    (NOBODY, "auth.auth_token_create", lambda w, m: {"body": m.AuthTokenRequest(username="staff", password="wrong")}, 400, "Error"),  # noqa: E501
+    (NOBODY, "auth.auth_token_create", lambda w, m: {"body": m.TokenRequestRequest(username="staff", password=PASSWORD, name="Diary", expires_in_days=30), "tz": m.TimeZone("Asia/Tokyo")}, 200, "IssuedToken"),  # noqa: E501
+    (NOBODY, "auth.auth_token_create", lambda w, m: {"body": m.TokenRequestRequest(username="staff", password=PASSWORD)}, 200, "IssuedToken"),  # noqa: E501
+    (NOBODY, "auth.auth_token_create", lambda w, m: {"body": m.TokenRequestRequest(username="staff", password="wrong")}, 400, "Error"),  # noqa: E501
+    ("leaver", "auth.auth_tokens_list", lambda w, m: {"tz": m.TimeZone("Asia/Tokyo")}, 200, "PaginatedApiTokenList"),  # noqa: E501
+    ("leaver", "auth.auth_tokens_list", lambda w, m: {"page": 9}, 404, "Error"),
+    (NOBODY, "auth.auth_tokens_list", lambda w, m: {}, 401, "Error"),
+    ("leaver", "auth.auth_tokens_destroy", lambda w, m: {"token_id": w.spare_token_id}, 204, "None"),  # noqa: E501
+    ("leaver", "auth.auth_tokens_destroy", lambda w, m: {"token_id": w.spare_token_id}, 404, "Error"),  # noqa: E501
+    ("leaver", "auth.auth_tokens_current_destroy", lambda w, m: {}, 204, "None"),
+    ("leaver", "auth.auth_tokens_current_destroy", lambda w, m: {}, 401, "Error"),
+    ("leaver", "auth.auth_tokens_list", lambda w, m: {}, 401, "Error"),
     ("staff", "me.me_retrieve", lambda w, m: {}, 200, "Me"),
     (NOBODY, "me.me_retrieve", lambda w, m: {}, 401, "Error"),
     ("wrong token", "me.me_retrieve", lambda w, m: {}, 401, "Error"),
@@ -309,6 +323,10 @@ def test_every_operation_answers_what_the_schema_promises(api, live_server, worl
             continue
         if response.status_code != status:
             problems.append(f"{label}: got {response.status_code} {response.content[:200]!r}")
+            continue
+        if expected == "None":  # 204: nothing to parse
+            if response.parsed is not None or response.content:
+                problems.append(f"{label}: a body {response.content[:200]!r}")
             continue
         if response.parsed is None or type_name(response.parsed) != expected:
             problems.append(f"{label}: parsed {type_name(response.parsed)}, not {expected}")

@@ -76,6 +76,19 @@ ERROR_REASONS = {
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+#: Headers the error answers carry (DRF's throttles and authentication, portal.middleware).
+ERROR_HEADERS = {
+    401: {
+        "WWW-Authenticate": {
+            "schema": {"type": "string"},
+            "description": 'Bearer realm="api" when a token is what is missing or wrong.',
+        }
+    },
+    429: _RETRY_AFTER,
+    503: _RETRY_AFTER,
+}
+
 
 @cache
 def zone_names() -> list[str]:
@@ -230,6 +243,8 @@ class PortalAutoSchema(AutoSchema):
             ErrorSerializer, str(code), media_types=["application/json"]
         )
         response["description"] = description or ERROR_REASONS.get(code, "")
+        if code in ERROR_HEADERS:
+            response["headers"] = {**ERROR_HEADERS[code], **response.get("headers", {})}
         return response
 
 

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from wagtail.models import Site
@@ -168,6 +169,14 @@ def move_demo_timetable(*, now) -> int:
     return moved
 
 
+def migrations_pending() -> bool:
+    """Whether ``migrate`` has anything to apply (what ``migrate --check`` asks). A second run
+    skips ``migrate`` then: with nothing to apply it would still refresh every content type
+    and permission (its post_migrate handlers), seconds of a restart for no change."""
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
 @contextmanager
 def _services_quiet():
     """The services' INFO lines ("room created …") held back while seeding: the command's own
@@ -189,8 +198,9 @@ class Command(BaseCommand):
 
     def execute(self, *args, **options):
         """The run command's one start-up step: migrate (outside the seed's transaction, as
-        SQLite's schema changes need), then seed."""
-        call_command("migrate", interactive=False, verbosity=0)
+        SQLite's schema changes need) when a migration is unapplied, then seed."""
+        if migrations_pending():
+            call_command("migrate", interactive=False, verbosity=0)
         with _services_quiet():
             return super().execute(*args, **options)
 

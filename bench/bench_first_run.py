@@ -67,6 +67,9 @@ def one_run(clone: Path, port: int, timeout: float = 600) -> dict:
                     break
             except requests.RequestException:
                 time.sleep(0.2)
+        # run.sh prints the address once its own check of the home page has passed: just after.
+        while page is not None and seen["url"] is None and time.monotonic() - started < timeout:
+            time.sleep(0.1)
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:

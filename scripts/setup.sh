@@ -5,7 +5,7 @@
 # unchanged (a stamp per kind, named after their contents).
 #
 # The installer is uv when it can be had (on PATH, or fetched once with pip into .tools/uv, a
-# few seconds): it creates the venv in under a second and installs the pinned requirements in
+# few seconds; pinned like every other requirement): it creates the venv in under a second and installs the pinned requirements in
 # seconds where pip takes a minute. Without it (offline, no pip for $PYTHON), venv + pip as
 # before. A venv uv made has no pip of its own: `uv pip install …` (or .tools/uv/bin/uv).
 set -euo pipefail
@@ -24,7 +24,7 @@ if [ ! -f "$stamp" ] && [ "${CEDAR_NO_UV:-}" != 1 ]; then
     uv=uv
   elif [ -x .tools/uv/bin/uv ]; then
     uv=.tools/uv/bin/uv
-  elif "$PYTHON" -m pip install --quiet --disable-pip-version-check --target .tools/uv uv \
+  elif "$PYTHON" -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==0.13.9" \
     2>/dev/null && [ -x .tools/uv/bin/uv ]; then
     uv=.tools/uv/bin/uv
   fi

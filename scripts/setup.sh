@@ -5,8 +5,8 @@
 # unchanged (a stamp per kind, named after their contents).
 #
 # The installer is uv when it can be had (on PATH, or fetched once with pip into .tools/uv, a
-# few seconds; pinned like every other requirement): it creates the venv in under a second and installs the pinned requirements in
-# seconds where pip takes a minute. Without it (offline, no pip for $PYTHON), venv + pip as
+# few seconds, pinned like every other requirement): it creates the venv in under a second and
+# installs the pinned requirements in seconds where pip takes a minute. Without it (offline, no pip for $PYTHON), venv + pip as
 # before. A venv uv made has no pip of its own: `uv pip install …` (or .tools/uv/bin/uv).
 set -euo pipefail
 cd "$(dirname "$0")/.."

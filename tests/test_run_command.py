@@ -102,11 +102,13 @@ def test_run_command_serves_the_portal_with_demo_logins(tmp_path):
     stop_seconds = time.monotonic() - stop_began
     text = "".join(output)
     assert f"http://127.0.0.1:{port}/" in text and "cedar-demo" in text and "teacher1" in text
+    # The school's words only: no banner of the development server, no reloader.
+    assert "Starting development server" not in text and "Watching for file" not in text
     deadline = time.monotonic() + 10
     while session_processes(process.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not session_processes(process.pid), "processes left behind after Ctrl-C"
-    assert started >= 3 + 2 * 4  # runserver and its reloader, 2 clusters × (main, sentinel, …)
+    assert started >= 1 + 2 * 4  # the web server (no reloader), 2 clusters × (main, sentinel, …)
     assert stop_seconds < 40
     lifecycle = (logs / "lifecycle.log").read_text()
     assert lifecycle.startswith("a line from the previous run")  # appended, not overwritten

@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
@@ -86,8 +87,10 @@ class _RegisterReport(ReportView):
         return f"{self.export_filename}-{timezone.localdate():%Y-%m-%d}"
 
 
-def _zoned(label) -> str:
-    return f"{label} ({ZONE})"
+def _zoned(label):
+    """A column heading with the zone named, lazy: an f-string here would fix the heading's
+    language when the module is imported (English), whatever the admin user reads."""
+    return format_lazy("{} ({})", label, ZONE)
 
 
 class RegisterReportView(_RegisterReport):

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -61,13 +62,13 @@ def _time_help() -> str:
 class PersonMultipleChoiceField(forms.ModelMultipleChoiceField):
     """Several people of one group, named "Full Name (username)", with a filter box to search.
 
-    The widget is Django's own filtered two-list picker (the JS catalogue it needs is already on
-    every Wagtail admin page); the queryset is the group, so nobody else can be submitted.
+    The widget is Django's own filtered two-list picker (with Django's JavaScript catalogue, for
+    its words); the queryset is the group, so nobody else can be submitted.
     """
 
     def __init__(self, *, group: str, label, **kwargs):
         kwargs.setdefault("required", False)
-        widget = PeoplePicker(verbose_name=str(label), is_stacked=False)
+        widget = PeoplePicker(verbose_name=label, is_stacked=False)  # lazy: the reader's language
         super().__init__(queryset=people_in(group), label=label, widget=widget, **kwargs)
 
     def label_from_instance(self, obj) -> str:
@@ -75,8 +76,13 @@ class PersonMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 class PeoplePicker(FilteredSelectMultiple):
-    class Media:
-        css = {"all": ["admin/css/widgets.css"]}
+    """Django's picker with its words translated: Django's JavaScript catalogue comes first
+    (Wagtail's own catalogue lacks the picker's "Choose all", "Filter", …)."""
+
+    @property
+    def media(self):
+        catalogue = forms.Media(js=[reverse("webinars_widgets_jsi18n")])
+        return catalogue + super().media + forms.Media(css={"all": ["admin/css/widgets.css"]})
 
 
 class PersonChoiceField(forms.ModelChoiceField):

@@ -173,6 +173,8 @@ class SchoolInspectView(InspectView):
     def get_field_display_value(self, field_name, field):
         if getattr(self, f"get_{field_name}_display_value", None) is None:
             value = getattr(self.object, field_name, None)
+            if value is None:  # not yet (a room's "closed at"), not set: a dash, not "None"
+                return "—"
             if isinstance(value, datetime):
                 return zoned(value)
             if isinstance(value, bool) and not getattr(field, "choices", None):

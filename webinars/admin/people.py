@@ -101,6 +101,10 @@ class PersonChooserViewSet(ChooserViewSet):
     chosen_view_class = PersonChosenView
     base_widget_class = PersonChooserWidget
     per_page = 20
+    # Wagtail's ChooserViewSet sets these with a non-lazy gettext when it is imported, so they
+    # stay in English whatever the admin user reads: lazy ones here follow the request.
+    choose_another_text = _("Choose another")
+    edit_item_text = _("Edit")
 
     def get_object_list(self):
         return people_in(self.group)

@@ -5,11 +5,15 @@ import re
 from contextlib import contextmanager
 from datetime import time, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
-from django.utils import timezone
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from wagtail.models import Site
 
 from home.models import HomePage
 from webinars.choices import STAFF_ROLE_GROUPS, RoomStatus
@@ -81,16 +85,36 @@ def _minute(when):
     return when.replace(second=0, microsecond=0) - timedelta(minutes=when.minute % 5)
 
 
+HOME_TITLE = "Cedar school webinars"  # the home page's title as the migration creates it
+
+
 def ensure_site_sections() -> tuple[OpenLessonsPage, MeetingIndexPage]:
-    """The open-lessons page and the meetings index under the site's HomePage."""
+    """The open-lessons page and the meetings index under the site's HomePage, titled in the
+    active language (the command runs in the school's, ``LANGUAGE_CODE``)."""
     home = HomePage.objects.first()
     feed = OpenLessonsPage.objects.first()
     if feed is None:
-        feed = home.add_child(instance=OpenLessonsPage(title="Open lessons", slug="open-lessons"))
+        feed = home.add_child(
+            instance=OpenLessonsPage(title=gettext("Open lessons"), slug="open-lessons")
+        )
     meetings = MeetingIndexPage.objects.first()
     if meetings is None:
-        meetings = home.add_child(instance=MeetingIndexPage(title="Meetings", slug="meetings"))
+        meetings = home.add_child(
+            instance=MeetingIndexPage(title=gettext("Meetings"), slug="meetings")
+        )
     return feed, meetings
+
+
+def name_the_site_in_its_language() -> None:
+    """The migration's English home page title and site name, in the school's language when the
+    catalogue has it (a name someone changed stays as it is)."""
+    school = gettext(settings.WAGTAIL_SITE_NAME)
+    if school == settings.WAGTAIL_SITE_NAME:
+        return
+    HomePage.objects.filter(title=HOME_TITLE).update(title=school, draft_title=school)
+    Site.objects.filter(
+        is_default_site=True, site_name__in=["", "Cedar school", settings.WAGTAIL_SITE_NAME]
+    ).update(site_name=school)
 
 
 # --- Re-running: the demo timetable moves to "now" -------------------------------------------
@@ -145,6 +169,14 @@ def move_demo_timetable(*, now) -> int:
     return moved
 
 
+def migrations_pending() -> bool:
+    """Whether ``migrate`` has anything to apply (what ``migrate --check`` asks). A second run
+    skips ``migrate`` then: with nothing to apply it would still refresh every content type
+    and permission (its post_migrate handlers), seconds of a restart for no change."""
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
 @contextmanager
 def _services_quiet():
     """The services' INFO lines ("room created …") held back while seeding: the command's own
@@ -166,13 +198,18 @@ class Command(BaseCommand):
 
     def execute(self, *args, **options):
         """The run command's one start-up step: migrate (outside the seed's transaction, as
-        SQLite's schema changes need), then seed."""
-        call_command("migrate", interactive=False, verbosity=0)
+        SQLite's schema changes need) when a migration is unapplied, then seed."""
+        if migrations_pending():
+            call_command("migrate", interactive=False, verbosity=0)
         with _services_quiet():
             return super().execute(*args, **options)
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        with translation.override(settings.LANGUAGE_CODE):  # page titles in the school's
+            self._seed()
+
+    @transaction.atomic
+    def _seed(self):
         now = timezone.now()
         admin, _ = _user("admin", "School", "Admin", is_staff=True, is_superuser=True)
         subjects = [
@@ -220,14 +257,15 @@ class Command(BaseCommand):
 
         self._series(now, subjects, teachers, classes)
 
+        name_the_site_in_its_language()
         _feed, meetings = ensure_site_sections()
         if not MeetingPage.objects.exists():
             start = _minute(now + timedelta(hours=3))
             meeting = meetings.add_child(
                 instance=MeetingPage(
-                    title="Parents' evening",
+                    title=gettext("Parents' evening"),
                     slug="parents-evening",
-                    intro="The whole school meets the parents: plans for the term.",
+                    intro=gettext("The whole school meets the parents: plans for the term."),
                     scheduled_start=start,
                     scheduled_end=start + timedelta(hours=1),
                     is_open=True,

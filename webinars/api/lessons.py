@@ -186,9 +186,16 @@ class LessonQuerySerializer(PeriodQuerySerializer):
         return fields
 
 
+class AnyCaseChoiceField(serializers.ChoiceField):
+    """A choice of upper-case codes, given in any case (``open`` is ``OPEN``)."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(str(data).upper())
+
+
 class RoomQuerySerializer(PeriodQuerySerializer):
-    status = serializers.ChoiceField(
-        choices=RoomStatus.values, required=False, help_text="scheduled, open or closed."
+    status = AnyCaseChoiceField(
+        choices=RoomStatus.choices, required=False, help_text="The room's status (any case)."
     )
     tz = serializers.CharField(
         required=False, allow_blank=True, help_text="Zone of the times (default UTC)."
@@ -318,6 +325,7 @@ class SubjectListApi(ListApi):
 
 
 class SchoolClassRowSerializer(SchoolClassRefSerializer):
+    # not required: DRF leaves it out of the rows that have no count (everyone but staff)
     student_count = serializers.IntegerField(
         read_only=True, required=False, help_text="School staff only."
     )
@@ -325,12 +333,6 @@ class SchoolClassRowSerializer(SchoolClassRefSerializer):
     class Meta(SchoolClassRefSerializer.Meta):
         fields = ["id", "name", "student_count"]
         read_only_fields = fields
-
-    def to_representation(self, instance):
-        row = super().to_representation(instance)
-        if not hasattr(instance, "student_count"):
-            row.pop("student_count")
-        return row
 
 
 class SchoolClassListApi(ListApi):

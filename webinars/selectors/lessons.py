@@ -49,6 +49,7 @@ LESSON_LIST_FIELDS = (
     "school_class__name",
     "room__id",
     "room__status",
+    "room__type",
     "room__is_open",
     "room__public_slug",
     "room__lesson_id",

@@ -23,6 +23,7 @@ from datetime import datetime, time, timedelta
 from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -104,10 +105,14 @@ class MomentField(serializers.Field):
     school's zone (``day_after``: the start of the next day, so ``to=2026-09-12`` includes it)."""
 
     default_error_messages = {
-        "invalid": "Give a date (2026-09-12) or a date-time with a UTC offset "
-        "(2026-09-12T10:00:00+02:00).",
-        "naive": "Include a UTC offset, e.g. 2026-09-12T10:00:00+02:00 (naive times are "
-        "ambiguous), or give a date.",
+        "invalid": _(
+            "Give a date (2026-09-12) or a date and time with a UTC offset "
+            "(2026-09-12T10:00:00+02:00)."
+        ),
+        "naive": _(
+            "Include a UTC offset, e.g. 2026-09-12T10:00:00+02:00 (naive times are "
+            "ambiguous), or give a date."
+        ),
     }
 
     def __init__(self, *, day_after: bool = False, **kwargs):
@@ -156,7 +161,7 @@ class PeriodQuerySerializer(ListQuerySerializer):
     def validate(self, attrs):
         start, end = attrs.get("from"), attrs.get("to")
         if start is not None and end is not None and end <= start:
-            raise serializers.ValidationError({"to": ["Must be after from."]})
+            raise serializers.ValidationError({"to": [_("Must be after from.")]})
         return attrs
 
 
@@ -303,7 +308,7 @@ class LessonDetailApi(generics.RetrieveAPIView):
             lister=lister_for(user=self.request.user), lesson_id=self.kwargs["lesson_id"]
         )
         if lesson is None:
-            raise NotFound("No such lesson.")
+            raise NotFound(_("No such lesson."))
         return lesson
 
 
@@ -395,7 +400,7 @@ class TimetableApi(ListApi):
             start = datetime.combine(today, time.min, tzinfo=school_zone()).astimezone(UTC)
         end = params.get("to") or start + timedelta(days=TIMETABLE_DAYS)
         if end <= start:
-            raise serializers.ValidationError({"to": ["Must be after from."]})
+            raise serializers.ValidationError({"to": [_("Must be after from.")]})
         self.lister = lister_for(user=self.request.user)
         lessons = lessons_for_lister(
             lister=self.lister, mine=not self.lister.facts.is_school_staff, ties=True

@@ -210,3 +210,47 @@ def test_the_feed_is_cached_briefly_for_everyone(api_client, settings, django_as
     assert len(first.json()) == len(cached.json()) == 1
     assert len(other_params.json()) == 2
     assert "max-age=30" in cached["Cache-Control"]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Amsterdam", "Asia/Kolkata"])
+def test_the_feeds_plain_rows_render_exactly_as_the_serializer_does(zone):
+    """``feed_items`` (plain rows, the fast path) against ``OpenLessonItemSerializer`` over
+    ``open_lessons_feed``'s rooms (the models' path), field by field, on this database."""
+    from zoneinfo import ZoneInfo
+
+    from webinars.api.feeds import OpenLessonItemSerializer, feed_items
+    from webinars.selectors.open_lessons import open_lessons_feed, open_lessons_feed_values
+
+    now = timezone.now()
+    named = make_user("named-teacher", first_name="Anna", last_name="Ivanova")
+    half_named = make_user("half-named", first_name="", last_name="Petrov")
+    for n, teacher in enumerate((named, half_named, make_user("no-name"))):
+        lesson = make_lesson(
+            start=now + timedelta(hours=n + 1),
+            teacher=teacher,
+            is_open=True,
+            title=f"Open {n}",
+            description="Bring a ruler." if n else "",
+        )
+        make_room(lesson)
+    make_room(make_lesson(start=now + timedelta(hours=2), is_open=False))
+    make_room(make_lesson(start=now - timedelta(minutes=5), is_open=True, is_cancelled=True))
+
+    context = {"zone": ZoneInfo(zone), "request": None}
+    plain = OpenLessonItemSerializer(open_lessons_feed(now=now), many=True, context=context).data
+    fast = feed_items(open_lessons_feed_values(now=now), zone=ZoneInfo(zone))
+    assert len(fast) == 3
+    assert fast == [dict(item) for item in plain]
+
+
+def test_the_feeds_cache_key_comes_from_the_one_owner_of_cache_keys(api_client, settings):
+    from unittest import mock
+
+    from webinars.public import caching
+
+    settings.OPEN_LESSONS_CACHE_SECONDS = 30
+    make_room(make_lesson(start=timezone.now() + timedelta(hours=1), is_open=True))
+    with mock.patch.object(caching, "_key", wraps=caching._key) as key:
+        api_client.get(URL)
+    key.assert_called_once()
+    assert key.call_args.args[0] == "open-lessons-feed"

@@ -190,12 +190,20 @@ LESSON_ROW_FIELDS = [
 ]
 
 
-class LessonRowSerializer(serializers.ModelSerializer):
-    """A lesson in the API's lists: names, not usernames; times in UTC (or ``?tz=``)."""
+def _person(user) -> dict:
+    return {"id": user.pk, "name": person_name(user)}
 
-    subject = SubjectSerializer(read_only=True)
-    teacher = PersonSerializer(read_only=True)
-    co_teachers = PersonSerializer(many=True, read_only=True)
+
+class LessonRowSerializer(serializers.ModelSerializer):
+    """A lesson in the API's lists: names, not usernames; times in UTC (or ``?tz=``).
+
+    The related rows are read by the list's one query (and one prefetch): the nested objects
+    are plain dicts of what was read, documented by the small serializers above.
+    """
+
+    subject = serializers.SerializerMethodField()
+    teacher = serializers.SerializerMethodField()
+    co_teachers = serializers.SerializerMethodField()
     scheduled_start = ZonedDateTimeField(read_only=True)
     scheduled_end = ZonedDateTimeField(read_only=True)
     room = serializers.SerializerMethodField()
@@ -210,11 +218,27 @@ class LessonRowSerializer(serializers.ModelSerializer):
         # "class" is a Python keyword, so it cannot be declared above: it is the lesson's
         # ``school_class``, put in its place in LESSON_ROW_FIELDS (subclasses' fields after).
         fields = super().get_fields()
-        fields["class"] = SchoolClassRefSerializer(
-            source="school_class", read_only=True, allow_null=True
-        )
+        fields["class"] = serializers.SerializerMethodField(method_name="get_school_class")
         order = [*LESSON_ROW_FIELDS, *(name for name in fields if name not in LESSON_ROW_FIELDS)]
         return {name: fields[name] for name in order}
+
+    @extend_schema_field(SubjectSerializer)
+    def get_subject(self, lesson) -> dict:
+        subject = lesson.subject
+        return {"id": subject.pk, "name": subject.name, "code": subject.code}
+
+    @extend_schema_field(SchoolClassRefSerializer(allow_null=True))
+    def get_school_class(self, lesson) -> dict | None:
+        school_class = lesson.school_class
+        return None if school_class is None else {"id": school_class.pk, "name": school_class.name}
+
+    @extend_schema_field(PersonSerializer)
+    def get_teacher(self, lesson) -> dict:
+        return _person(lesson.teacher)
+
+    @extend_schema_field(PersonSerializer(many=True))
+    def get_co_teachers(self, lesson) -> list[dict]:
+        return [_person(user) for user in lesson.co_teachers.all()]
 
     @extend_schema_field(RoomRefSerializer(allow_null=True))
     def get_room(self, lesson) -> dict | None:

@@ -70,7 +70,9 @@ PERSON_FIELDS = ("id", "username", "first_name", "last_name")
 
 @dataclass(frozen=True, slots=True)
 class Lister:
-    """Who is asking for a list: their facts about themselves and whether they see every lesson."""
+    """Who is asking for a list: their facts about themselves, and whether they see every
+    lesson (``roles.may_list_every_lesson``; the Teachers membership is read only when the
+    facts alone do not decide it)."""
 
     facts: ViewerFacts
     is_teacher: bool
@@ -85,8 +87,11 @@ class Lister:
 
 
 def lister_for(*, user) -> Lister:
-    """The signed-in ``user`` as a lister: two queries (their facts, their Teachers membership)."""
+    """The signed-in ``user`` as a lister: their facts (one query) and, unless they are school
+    staff, whether they are in Teachers (one more)."""
     facts = viewer_facts_for(user=user)
+    if roles.may_list_every_lesson(facts, is_teacher=False):
+        return Lister(facts=facts, is_teacher=False)
     is_teacher = Group.objects.filter(user=user.pk, name=TEACHERS).exists()
     return Lister(facts=facts, is_teacher=is_teacher)
 

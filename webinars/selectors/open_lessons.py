@@ -53,17 +53,12 @@ def open_lessons_feed(
 
 
 def _iso(column: str) -> str:
-    """SQL for ``column`` (timestamptz) as Python's ``astimezone(zone).isoformat()`` writes it:
-    ``2026-09-14T09:00:00+02:00``, ``.ffffff`` only when there are microseconds. The zone is
-    ``z.name`` (the statement's parameter)."""
-    local = f"({column} AT TIME ZONE z.name)"
-    offset = f"({local} - ({column} AT TIME ZONE 'UTC'))"
+    """SQL for ``column`` (timestamptz) as JSON, written as Python's ``isoformat()`` writes it
+    in the session's zone: ``2026-09-14T09:00:00+02:00``; PostgreSQL's own JSON form, except
+    that with microseconds Python writes all six digits (``.500000``, PostgreSQL ``.5``)."""
     return (
-        f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-        f" || CASE WHEN mod(date_part('microseconds', {column})::bigint, 1000000) <> 0"
-        f" THEN to_char({local}, '.US') ELSE '' END"
-        f" || CASE WHEN {offset} < interval '0' THEN '-' || to_char(-{offset}, 'HH24:MI')"
-        f" ELSE '+' || to_char({offset}, 'HH24:MI') END"
+        f"CASE WHEN date_trunc('second', {column}) = {column} THEN to_json({column}) "
+        f"ELSE to_json(to_char({column}, 'YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM')) END"
     )
 
 
@@ -77,7 +72,8 @@ def open_lessons_feed_json(
 ) -> str:
     """PostgreSQL only: the feed's JSON array, built by the database in one statement — the
     same rooms as ``open_lessons_feed``, each item exactly as ``api.feeds.OpenLessonItemSerializer``
-    renders it with times in ``zone`` (a test compares the two on PostgreSQL).
+    renders it with times in ``zone`` (a test compares the two on PostgreSQL). A zone the
+    database does not know is a ``DataError`` (the caller falls back to the plain path).
 
     Why: the feed lists up to thousands of lessons to anyone, and its cache misses once per
     OPEN_LESSONS_CACHE_SECONDS and parameter set. Reading 2,000 rooms as rows costs Python
@@ -100,7 +96,6 @@ def open_lessons_feed_json(
         " ''), u.username)"
     )
     sql = f"""
-        WITH z AS (SELECT %s::text AS name)
         SELECT COALESCE(json_agg(json_build_object(
             'room_id', r.id,
             'public_slug', r.public_slug,
@@ -120,15 +115,20 @@ def open_lessons_feed_json(
             )
         ) ORDER BY l.scheduled_start, l.id), '[]')::text
         FROM {lesson} l
-        CROSS JOIN z
         JOIN {room} r ON r.lesson_id = l.id
         JOIN {subject} s ON s.id = l.subject_id
         JOIN {user} u ON u.id = l.teacher_id
         WHERE l.id IN ({ids_sql})
     """  # noqa: S608 - table names from the models' metadata; every value is a parameter
+    # The times are written in the session's zone: set for this statement, then set back to
+    # the connection's own (Django reads every other timestamp in it).
     with connection.cursor() as cursor:
-        cursor.execute(sql, [zone, *ids_params])
-        return cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('TimeZone', %s, false)", [zone])
+        try:
+            cursor.execute(sql, ids_params)
+            return cursor.fetchone()[0]
+        finally:
+            cursor.execute("SELECT set_config('TimeZone', %s, false)", [connection.timezone_name])
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,11 @@ def test_the_databases_json_equals_the_serializers_items(postgres_only, zone):
     assert len(fast) == 3
     assert json.dumps(fast) == json.dumps(plain)  # the keys' order too
     assert json.loads(open_lessons_feed_json(now=now, hours=0.5, since_hours=0, zone=zone)) == []
+    # the connection reads times in its own zone again afterwards
+    assert Lesson.objects.get(pk=lesson.pk).scheduled_start == start
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TimeZone")
+        assert cursor.fetchone()[0] == "UTC"
 
 
 def test_the_feed_answers_the_same_on_every_database(api_client):

@@ -73,7 +73,8 @@ def open_lessons_feed_json(
     """PostgreSQL only: the feed's JSON array, built by the database in one statement — the
     same rooms as ``open_lessons_feed``, each item exactly as ``api.feeds.OpenLessonItemSerializer``
     renders it with times in ``zone`` (a test compares the two on PostgreSQL). A zone the
-    database does not know is a ``DataError`` (the caller falls back to the plain path).
+    database does not know is a ``DataError`` (outside a transaction the caller falls back to
+    the plain path; both read the same IANA names on Debian).
 
     Why: the feed lists up to thousands of lessons to anyone, and its cache misses once per
     OPEN_LESSONS_CACHE_SECONDS and parameter set. Reading 2,000 rooms as rows costs Python
@@ -96,6 +97,7 @@ def open_lessons_feed_json(
         " ''), u.username)"
     )
     sql = f"""
+        WITH z AS MATERIALIZED (SELECT set_config('TimeZone', %s, true) AS zone)
         SELECT COALESCE(json_agg(json_build_object(
             'room_id', r.id,
             'public_slug', r.public_slug,
@@ -114,21 +116,21 @@ def open_lessons_feed_json(
                 'is_cancelled', l.is_cancelled
             )
         ) ORDER BY l.scheduled_start, l.id), '[]')::text
-        FROM {lesson} l
+        FROM z, {lesson} l
         JOIN {room} r ON r.lesson_id = l.id
         JOIN {subject} s ON s.id = l.subject_id
         JOIN {user} u ON u.id = l.teacher_id
         WHERE l.id IN ({ids_sql})
     """  # noqa: S608 - table names from the models' metadata; every value is a parameter
-    # The times are written in the session's zone: set for this statement, then set back to
-    # the connection's own (Django reads every other timestamp in it).
+    # The times are written in the session's zone, set for this statement's transaction only
+    # (``z``, read before any row: every row joins it). Inside a longer transaction it is set
+    # back at once: Django reads every other timestamp in the connection's own zone.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('TimeZone', %s, false)", [zone])
-        try:
-            cursor.execute(sql, ids_params)
-            return cursor.fetchone()[0]
-        finally:
-            cursor.execute("SELECT set_config('TimeZone', %s, false)", [connection.timezone_name])
+        cursor.execute(sql, [zone, *ids_params])
+        body = cursor.fetchone()[0]
+        if connection.in_atomic_block:
+            cursor.execute("SELECT set_config('TimeZone', %s, true)", [connection.timezone_name])
+    return body
 
 
 @dataclass(frozen=True)

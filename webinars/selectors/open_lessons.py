@@ -80,7 +80,8 @@ def open_lessons_feed_json(
     OPEN_LESSONS_CACHE_SECONDS and parameter set. Reading 2,000 rooms as rows costs Python
     far more than the query (8,000 datetimes to parse and format, 2,000 nested dicts to build
     and encode: 83× the trivial view, bench/bench_api_lists.py); ``json_agg`` hands back one
-    text value (29–38× on the same shared machine). The lessons are chosen by the same ORM filter (``_open_lessons_in_window``).
+    text value (29–38× on the same shared machine). The lessons are chosen by the same ORM
+    filter (``_open_lessons_in_window``).
     """
     now = now or timezone.now()
     hours = settings.OPEN_LESSONS_HORIZON_HOURS if hours is None else hours

@@ -40,7 +40,6 @@ def seed() -> dict:
     from django.contrib.auth.models import Group, User
     from django.db import connection
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from webinars.models import Enrollment, Lesson, SchoolClass, Subject
     from webinars.people import STUDENTS
@@ -89,17 +88,17 @@ def seed() -> dict:
     lesson_rooms_create_due(now=now, batch=1000)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    return {
-        "staff": Token.objects.create(user=staff).key,
-        "student": Token.objects.create(user=student).key,
-    }
+    return seeded_tokens()
 
 
 def seeded_tokens() -> dict:
-    from rest_framework.authtoken.models import Token
+    """Fresh API tokens of the school-staff user and the student (keys are shown only once)."""
+    from django.contrib.auth.models import User
+
+    from webinars.services.tokens import api_token_issue
 
     return {
-        who: Token.objects.get(user__username=username).key
+        who: api_token_issue(user=User.objects.get(username=username))[1]
         for who, username in (("staff", "director"), ("student", "student"))
     }
 

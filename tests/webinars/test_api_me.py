@@ -1,10 +1,9 @@
 """GET /api/me/ and POST /api/me/calendar-token/ (docs/api.md)."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import make_guardian, make_user
+from tests.factories import make_api_token, make_guardian, make_user
 from webinars.models import CalendarToken, SchoolClass
 from webinars.people import PARENTS, STUDENTS, TEACHERS
 
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def bearer(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_token(user)}")
     return client
 
 

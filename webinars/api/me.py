@@ -60,8 +60,10 @@ class MeSerializer(serializers.Serializer):
     roles = WordsSerializer(
         many=True, help_text="codes: staff, teacher, student, parent (with their words)."
     )
-    classes = SchoolClassRefSerializer(many=True, help_text="A student's classes.")
-    children = PersonSerializer(many=True, help_text="A parent's children.")
+    classes = SchoolClassRefSerializer(
+        many=True, help_text="A student's classes (members of Students)."
+    )
+    children = PersonSerializer(many=True, help_text="A parent's children (members of Parents).")
     calendar_url = serializers.URLField(help_text="Your personal iCal feed (keep it private).")
 
 
@@ -85,8 +87,13 @@ class MeApi(APIView):
             "is_staff": user.is_staff,
             "groups": groups,
             "roles": school_roles(user=user, group_names=set(groups)),
-            "classes": SchoolClassRefSerializer(classes_of(user=user), many=True).data,
-            "children": PersonSerializer(children_of(user=user), many=True).data,
+            # read only for members of Students and Parents (a cheap call for everyone else)
+            "classes": SchoolClassRefSerializer(
+                classes_of(user=user) if STUDENTS in groups else [], many=True
+            ).data,
+            "children": PersonSerializer(
+                children_of(user=user) if PARENTS in groups else [], many=True
+            ).data,
             "calendar_url": calendar_url(calendar_token_for(user=user)),
         }
         return Response(body)

@@ -3,7 +3,18 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from webinars.api import calendars, core, feeds, joins, recordings, register, rooms, tokens
+from webinars.api import (
+    calendars,
+    core,
+    feeds,
+    joins,
+    lessons,
+    me,
+    recordings,
+    register,
+    rooms,
+    tokens,
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -21,4 +32,6 @@ urlpatterns = [
     *feeds.urlpatterns,
     *calendars.urlpatterns,
     *register.urlpatterns,
+    *lessons.urlpatterns,
+    *me.urlpatterns,
 ]

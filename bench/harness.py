@@ -1,7 +1,18 @@
-"""What the benchmarks share: the PostgreSQL admin connection and free local ports."""
+"""What the benchmarks share: the PostgreSQL admin connection, free local ports, and (newer
+benches) a migrated bench database, the trivial baselines, gunicorn and timed requests."""
 
+import http.client
 import os
+import signal
 import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from contextlib import contextmanager
+from pathlib import Path
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
@@ -20,3 +31,197 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# --- A bench database, a bench urlconf, gunicorn and timed requests (bench_api_lists.py) -------
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / ".venv" / "bin" / "python"
+GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
+
+# Settings for a bench run: the portal's base settings (every variable still read from the
+# environment), DEBUG off, one bench urlconf. ``{urls}`` is the urlconf module's name.
+BENCH_SETTINGS = textwrap.dedent(
+    """
+    from portal.settings.base import *  # noqa: F403
+
+    DEBUG = False
+    SECRET_KEY = "bench-secret-key-not-for-production-0123456789abcdef"
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
+    ROOT_URLCONF = "{urls}"
+    STORAGES["staticfiles"] = {{
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    }}
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {{
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "1000000/min"
+    }}
+    LOGGING["loggers"]["webinars"]["level"] = "WARNING"
+    """
+)
+
+# The baselines, in front of the portal's own urls: a trivial Django view (``/bench/ping/``)
+# and a trivial authenticated DRF endpoint (``/bench/ping-api/``, the portal's authentication).
+BENCH_URLS = textwrap.dedent(
+    """
+    from django.http import HttpResponse
+    from django.urls import path
+    from rest_framework.permissions import IsAuthenticated
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    from portal.urls import urlpatterns as portal_urlpatterns
+
+
+    def bench_ping(request):
+        '''The trivial Django view.'''
+        return HttpResponse("ok", content_type="text/plain")
+
+
+    class BenchPingApi(APIView):
+        '''The trivial authenticated DRF endpoint.'''
+
+        permission_classes = [IsAuthenticated]
+
+        def get(self, request):
+            return Response({"ok": True, "user": request.user.pk})
+
+
+    urlpatterns = [
+        path("bench/ping/", bench_ping),
+        path("bench/ping-api/", BenchPingApi.as_view()),
+        *portal_urlpatterns,
+    ]
+    """
+)
+
+
+@contextmanager
+def bench_database(
+    name: str, *, extra_env: dict | None = None, keep: bool = False, reuse: bool = False
+):
+    """A fresh PostgreSQL database ``name``, migrated, with Django set up in this process on
+    the bench settings (``BENCH_SETTINGS``, ``BENCH_URLS``); yields the environment a server
+    needs. The database is dropped at the end, whatever happens, unless ``keep`` (then
+    ``reuse`` takes it as it is next time, for repeated measurements)."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    settings_name, urls_name = f"{name}_settings", f"{name}_urls"
+    (workdir / f"{settings_name}.py").write_text(BENCH_SETTINGS.format(urls=urls_name))
+    (workdir / f"{urls_name}.py").write_text(BENCH_URLS)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}",
+        "DJANGO_SETTINGS_MODULE": settings_name,
+        "PYTHONPATH": f"{workdir}{os.pathsep}{REPO}",
+        "HOME": str(workdir),  # gunicorn keeps its control socket under $HOME/.gunicorn
+        **(extra_env or {}),
+    }
+    os.environ.update({key: env[key] for key in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")})
+    os.environ.update(extra_env or {})
+    sys.path[:0] = [str(workdir), str(REPO)]
+    if not reuse:
+        admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_sql(f'CREATE DATABASE "{name}"')
+    try:
+        subprocess.run(
+            [str(PYTHON), "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            timeout=900,
+        )
+        import django
+
+        django.setup()
+        yield env
+    finally:
+        if "django.db" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if keep:
+            print(f"database {name} kept (--reuse takes it next time)")
+        else:
+            admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            print(f"database {name} dropped")
+
+
+@contextmanager
+def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
+    """gunicorn serving the portal on a free local port (yielded); stopped at the end, by its
+    own process group only."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if timed_get(port, "/bench/ping/")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not become ready in time")
+            time.sleep(0.2)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def timed_get(port: int, path: str, *, token: str | None = None) -> tuple[int, float]:
+    """One GET on a fresh connection: ``(status, seconds)``."""
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status, time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def interleaved_latencies(port: int, calls: dict[str, tuple[str, str | None]], n: int) -> dict:
+    """``{name: (median ms, p90 ms)}`` for ``calls`` (``name: (path, token)``), sent round-robin
+    after a warm-up so the machine's noise hits all alike. ``{n}`` in a path becomes a fresh
+    number per request."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for path, token in calls.values():
+        for i in range(5):
+            timed_get(port, path.replace("{n}", f"9{i}"), token=token)
+    for i in range(n):
+        for name, (path, token) in calls.items():
+            status, seconds = timed_get(port, path.replace("{n}", str(i)), token=token)
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}")
+            samples[name].append(seconds * 1000)
+    return {
+        name: (statistics.median(values), statistics.quantiles(values, n=10)[-1])
+        for name, values in samples.items()
+    }

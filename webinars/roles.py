@@ -242,6 +242,13 @@ def may_read_student_attendance(
     return is_student or is_parent or teaches_student or facts.is_school_staff
 
 
+def may_list_every_lesson(facts: ViewerFacts, *, is_teacher: bool) -> bool:
+    """The whole timetable in the API's lists (every lesson's title, time, subject and
+    teacher's name): school staff and teachers (members of Teachers). Everyone else lists the
+    lessons they are tied to and the open ones (docs/api.md). ``facts``: the person alone."""
+    return is_teacher or facts.is_school_staff
+
+
 def may_read_room_calendar(facts: ViewerFacts) -> bool:
     """A room's iCal event: anyone when the room is open, else whoever may join it."""
     return facts.room.room_is_open or decide_join(facts).granted

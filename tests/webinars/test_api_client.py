@@ -196,6 +196,25 @@ CALLS = [
     (NOBODY, "me.me_retrieve", lambda w, m: {}, 401, "Error"),
     ("wrong token", "me.me_retrieve", lambda w, m: {}, 401, "Error"),
     (NOBODY, "health.health_retrieve", lambda w, m: {}, 200, "Health"),
+    # lists (lessons, subjects, classes, rooms, the timetable)
+    ("staff", "lessons.lessons_list", lambda w, m: {"tz": m.TimeZone("Asia/Tokyo")}, 200, "PaginatedLessonRowList"),  # noqa: E501
+    ("student", "lessons.lessons_list", lambda w, m: {"mine": True, "ordering": m.LessonsListOrdering("-scheduled_start")}, 200, "PaginatedLessonRowList"),  # noqa: E501
+    ("staff", "lessons.lessons_list", lambda w, m: {"teacher": 0}, 400, "Error"),
+    ("staff", "lessons.lessons_list", lambda w, m: {"page": 99}, 404, "Error"),
+    (NOBODY, "lessons.lessons_list", lambda w, m: {}, 401, "Error"),
+    ("staff", "lessons.lessons_retrieve", lambda w, m: {"lesson_id": w.lesson.pk, "tz": m.TimeZone("Europe/Amsterdam")}, 200, "LessonRow"),  # noqa: E501
+    ("staff", "lessons.lessons_retrieve", lambda w, m: {"lesson_id": 999_999}, 404, "Error"),
+    ("staff", "lessons.lessons_retrieve", lambda w, m: {"lesson_id": w.lesson.pk, "tz": unknown_zone("Mars/Olympus")}, 400, "Error"),  # noqa: E501
+    ("student", "subjects.subjects_list", lambda w, m: {}, 200, "PaginatedSubjectList"),
+    (NOBODY, "subjects.subjects_list", lambda w, m: {}, 401, "Error"),
+    ("staff", "classes.classes_list", lambda w, m: {"page_size": 5}, 200, "PaginatedSchoolClassRowList"),  # noqa: E501
+    ("staff", "rooms.rooms_list", lambda w, m: {"status": m.RoomsListStatus("SCHEDULED"), "tz": m.TimeZone("Asia/Tokyo")}, 200, "PaginatedRoomList"),  # noqa: E501
+    ("staff", "rooms.rooms_list", lambda w, m: {"from_": "not a time"}, 400, "Error"),
+    ("student", "me.me_lessons_list", lambda w, m: {"tz": m.TimeZone("Europe/Moscow")}, 200, "PaginatedTimetableRowList"),  # noqa: E501
+    ("student", "me.me_lessons_list", lambda w, m: {"from_": "2026-13-40"}, 400, "Error"),
+    ("student", "me.me_retrieve", lambda w, m: {}, 200, "Me"),
+    ("teacher", "me.me_calendar_token_create", lambda w, m: {}, 200, "CalendarToken"),
+    (NOBODY, "me.me_calendar_token_create", lambda w, m: {}, 401, "Error"),
     # rooms
     ("teacher", "rooms.rooms_by_lesson_retrieve", lambda w, m: {"lesson_id": w.lesson.pk, "tz": m.TimeZone("Europe/Amsterdam")}, 200, "Room"),  # noqa: E501
     ("teacher", "rooms.rooms_by_lesson_retrieve", lambda w, m: {"lesson_id": w.future_lesson.pk}, 409, "TooEarly"),  # noqa: E501

@@ -1,7 +1,7 @@
 """GET /api/rooms/open-lessons/."""
 
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -210,3 +210,73 @@ def test_the_feed_is_cached_briefly_for_everyone(api_client, settings, django_as
     assert len(first.json()) == len(cached.json()) == 1
     assert len(other_params.json()) == 2
     assert "max-age=30" in cached["Cache-Control"]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Amsterdam", "Asia/Kolkata", "America/St_Johns"])
+def test_the_databases_json_equals_the_serializers_items(postgres_only, zone):
+    """``open_lessons_feed_json`` (PostgreSQL writes the JSON, the fast path) against
+    ``OpenLessonItemSerializer`` over ``open_lessons_feed``'s rooms (the plain path): the same
+    items, keys in the same order, times in the zone (microseconds, negative and half-hour
+    offsets, names with and without parts, a DST change inside the window)."""
+    import json
+    from zoneinfo import ZoneInfo
+
+    from webinars.api.feeds import OpenLessonItemSerializer
+    from webinars.selectors.open_lessons import open_lessons_feed, open_lessons_feed_json
+
+    now = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)  # Amsterdam leaves summer time on the 25th
+    named = make_user("named-teacher", first_name="Анна", last_name='Iva "nova"')
+    half_named = make_user("half-named", first_name="", last_name="Petrov")
+    for n, teacher in enumerate((named, half_named, make_user("no-name"))):
+        start = now + timedelta(hours=10 * n + 1, microseconds=250_000 * n)
+        lesson = make_lesson(
+            start=start,
+            teacher=teacher,
+            is_open=True,
+            title=f"Open {n} \\ ünïcode",
+            description="Bring a ruler.\nAnd a pen." if n else "",
+        )
+        make_room(lesson)
+    make_room(make_lesson(start=now + timedelta(hours=2), is_open=False))
+    make_room(make_lesson(start=now - timedelta(minutes=5), is_open=True, is_cancelled=True))
+
+    context = {"zone": ZoneInfo(zone), "request": None}
+    plain = OpenLessonItemSerializer(open_lessons_feed(now=now), many=True, context=context).data
+    fast = json.loads(open_lessons_feed_json(now=now, zone=zone))
+    assert len(fast) == 3
+    assert json.dumps(fast) == json.dumps(plain)  # the keys' order too
+    assert json.loads(open_lessons_feed_json(now=now, hours=0.5, since_hours=0, zone=zone)) == []
+    # the connection reads times in its own zone again afterwards
+    assert Lesson.objects.get(pk=lesson.pk).scheduled_start == start
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TimeZone")
+        assert cursor.fetchone()[0] == "UTC"
+
+
+def test_the_feed_answers_the_same_on_every_database(api_client):
+    """Through the URL: the items the serializer renders (on PostgreSQL the database's JSON)."""
+    from zoneinfo import ZoneInfo
+
+    from webinars.api.feeds import OpenLessonItemSerializer
+    from webinars.selectors.open_lessons import open_lessons_feed
+
+    for n in range(3):
+        make_room(make_lesson(start=timezone.now() + timedelta(hours=n + 1), is_open=True))
+    context = {"zone": ZoneInfo("Europe/Amsterdam"), "request": None}
+    expected = OpenLessonItemSerializer(open_lessons_feed(), many=True, context=context).data
+    response = api_client.get(f"{URL}?tz=Europe/Amsterdam")
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == [dict(item) for item in expected]
+
+
+def test_the_feeds_cache_key_comes_from_the_one_owner_of_cache_keys(api_client, settings):
+    from unittest import mock
+
+    from webinars.public import caching
+
+    settings.OPEN_LESSONS_CACHE_SECONDS = 30
+    make_room(make_lesson(start=timezone.now() + timedelta(hours=1), is_open=True))
+    with mock.patch.object(caching, "_key", wraps=caching._key) as key:
+        api_client.get(URL)
+    key.assert_called_once()
+    assert key.call_args.args[0] == "open-lessons-feed"

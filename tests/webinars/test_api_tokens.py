@@ -242,7 +242,8 @@ def test_use_is_noted_at_most_once_an_hour(django_assert_num_queries):
     assert noted is not None
     client.get("/api/me/")
     assert token_of(key).last_used_at == noted  # no write within the hour
-    with django_assert_num_queries(2):  # the token with its user, the user's groups
+    # the token with its user, the user's groups, their calendar link (api/me.py)
+    with django_assert_num_queries(3):
         client.get("/api/me/")
     ApiToken.objects.update(last_used_at=noted - timedelta(minutes=61))
     client.get("/api/me/")

@@ -16,6 +16,7 @@ from webinars.roles import (
     decide_window,
     is_school_staff,
     may_create_meeting,
+    may_list_every_lesson,
     may_manage_room,
     may_read_attendance,
     may_read_room,
@@ -227,6 +228,16 @@ def test_school_staff_create_meetings_and_nobody_else():
     assert may_create_meeting(ViewerFacts(user_id=STAFF, is_superuser=True))
     assert not may_create_meeting(ViewerFacts(user_id=TEACHER))
     assert not may_create_meeting(ViewerFacts())
+
+
+def test_school_staff_and_teachers_list_every_lesson_and_nobody_else():
+    assert may_list_every_lesson(
+        ViewerFacts(user_id=STAFF, staff_group="Auditor"), is_teacher=False
+    )
+    assert may_list_every_lesson(ViewerFacts(user_id=STAFF, is_staff=True), is_teacher=False)
+    assert may_list_every_lesson(ViewerFacts(user_id=TEACHER), is_teacher=True)
+    assert not may_list_every_lesson(ViewerFacts(user_id=STUDENT), is_teacher=False)
+    assert not may_list_every_lesson(ViewerFacts(), is_teacher=False)
 
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
-"""API views: who am I, health (API tokens: ``webinars.api.tokens``), and the JSON 404 of
-every other path under /api/."""
+"""API views: health, and the JSON 404 of every other path under /api/ (who am I:
+``webinars.api.me``; API tokens: ``webinars.api.tokens``)."""
 
 from django.db import connection
 from django.urls import Resolver404, path, resolve
@@ -13,35 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webinars.selectors.health import scheduler_heartbeat
-
-
-class MeApi(APIView):
-    """Who the credentials belong to, and their school roles (a cheap check for API clients)."""
-
-    @extend_schema(
-        responses=inline_serializer(
-            "Me",
-            {
-                "id": serializers.IntegerField(),
-                "username": serializers.CharField(),
-                "name": serializers.CharField(),
-                "is_staff": serializers.BooleanField(),
-                "groups": serializers.ListField(child=serializers.CharField()),
-            },
-        )
-    )
-    def get(self, request):
-        user = request.user
-        return Response(
-            {
-                "id": user.pk,
-                "username": user.get_username(),
-                "name": user.get_full_name(),
-                "is_staff": user.is_staff,
-                "groups": sorted(group.name for group in user.groups.all()),
-            }
-        )
-
 
 HEALTH = inline_serializer(
     "Health",
@@ -114,6 +85,5 @@ def _routed(path: str) -> bool:
 
 
 urlpatterns = [
-    path("me/", MeApi.as_view(), name="api-me"),
     path("health/", HealthApi.as_view(), name="api-health"),
 ]

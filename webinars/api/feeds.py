@@ -1,7 +1,7 @@
 """API views: the open-lessons feed (docs/api.md)."""
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import DataError, connection
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.cache import patch_cache_control
@@ -19,7 +19,8 @@ from webinars.api.serializers import (
     requested_zone,
 )
 from webinars.models import Room
-from webinars.selectors.open_lessons import open_lessons_feed
+from webinars.public import caching
+from webinars.selectors.open_lessons import open_lessons_feed, open_lessons_feed_json
 
 MAX_WINDOW_HOURS = 24 * 366
 
@@ -61,7 +62,8 @@ class OpenLessonsFeedApi(ZonedTimesMixin, APIView):
 
     Anonymous callers are welcome (it is the school's public timetable) and throttled. The
     answer is the same for everyone, so it is cached for OPEN_LESSONS_CACHE_SECONDS per
-    parameter set: a link shared to the whole school costs one database round per period.
+    parameter set (the key is ``webinars.public.caching``'s): a link shared to the whole school
+    costs one database round per period. The array is never paginated.
     """
 
     permission_classes = [AllowAny]
@@ -78,17 +80,25 @@ class OpenLessonsFeedApi(ZonedTimesMixin, APIView):
         params = query.validated_data
         hours = params.get("hours", float(settings.OPEN_LESSONS_HORIZON_HOURS))
         ttl = settings.OPEN_LESSONS_CACHE_SECONDS
-        key = f"open-lessons-feed:{hours}:{params['since_hours']}:{params['all']}:{zone.key}"
-        body = cache.get(key) if ttl else None
-        if body is None:
-            rooms = open_lessons_feed(
-                hours=hours, since_hours=params["since_hours"], show_all=params["all"]
-            )
+
+        window = {"hours": hours, "since_hours": params["since_hours"], "show_all": params["all"]}
+
+        def render() -> bytes:
+            if connection.vendor == "postgresql":  # the database writes the JSON (its docstring)
+                try:
+                    return open_lessons_feed_json(zone=zone.key, **window).encode()
+                except DataError:  # a zone Python knows and the database does not
+                    if connection.in_atomic_block:  # the transaction is spoilt: nothing to save
+                        raise
+            rooms = open_lessons_feed(**window)
             context = {"request": request, "zone": zone}
-            data = OpenLessonItemSerializer(rooms, many=True, context=context).data
-            body = JSONRenderer().render(data)
-            if ttl:
-                cache.set(key, body, ttl)
+            return JSONRenderer().render(
+                OpenLessonItemSerializer(rooms, many=True, context=context).data
+            )
+
+        body = caching.open_lessons_feed(
+            params=(hours, params["since_hours"], params["all"], zone.key), render=render
+        )
         # Already rendered JSON (the cache keeps bytes, not 2,000 objects to re-render).
         response = HttpResponse(body, content_type="application/json")
         if ttl:

@@ -3,7 +3,18 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from webinars.api import calendars, core, feeds, joins, recordings, register, rooms, tokens
+from webinars.api import (
+    calendars,
+    core,
+    feeds,
+    joins,
+    lessons,
+    me,
+    recordings,
+    register,
+    rooms,
+    tokens,
+)
 from webinars.api.core import UnknownApiPath
 
 urlpatterns = [
@@ -22,6 +33,8 @@ urlpatterns = [
     *feeds.urlpatterns,
     *calendars.urlpatterns,
     *register.urlpatterns,
+    *lessons.urlpatterns,
+    *me.urlpatterns,
     # Last: any other path under /api/ (a bad id, a typo, any method) is a JSON 404, not
     # Wagtail's page (docs/api-schema.md).
     re_path(r"^.*$", UnknownApiPath.as_view(), name="api-unknown"),

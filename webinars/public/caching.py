@@ -4,7 +4,8 @@ One mechanism, Django's cache framework (``django.core.cache.cache``, so a cache
 all workers in production is shared here too):
 
 - data a page needs, through ``_remember``: a join page's facts, the page object that
-  ``/open-lessons/`` serves, the filter's subjects, the navigation's page URLs;
+  ``/open-lessons/`` serves, the filter's subjects, the navigation's page URLs, and the
+  rendered JSON of the open-lessons API feed (``webinars.api.feeds``);
 - the open-lessons lists and filter form, as ``{% cache %}`` fragments of
   ``webinars/open_lessons_page.html`` whose timeout and vary-on values come from
   ``open_lessons_fragments`` (Django builds the key from the fragment's name and those);
@@ -88,6 +89,14 @@ def filter_subjects(*, load: Callable[[], T]) -> T:
 def site_page_urls(*, load: Callable[[], T | None]) -> T | None:
     """The navigation's page URLs (``load`` answers None while the site has no such page)."""
     return _remember(_SITE_PAGES, SITE_PAGES_SECONDS, load)
+
+
+def open_lessons_feed(*, params: tuple, render: Callable[[], bytes]) -> bytes:
+    """The open-lessons API feed's JSON (rendered bytes: not 2,000 objects to re-render) per
+    parameter set, for OPEN_LESSONS_CACHE_SECONDS; the same for everyone, so anonymous."""
+    return _remember(
+        _key("open-lessons-feed", *params), settings.OPEN_LESSONS_CACHE_SECONDS, render
+    )
 
 
 def open_lessons_fragments(*, request: HttpRequest, subject_id: int | None, day) -> dict:

@@ -16,7 +16,8 @@ schemathesis about them (and nothing else):
 - text may not contain NUL (PostgreSQL cannot store it; ``webinars.api.parsers``): no NUL is
   generated (``generation.allow-x00 = false``); test_api_malformed.py covers the refusal;
 - wrong credentials to the token exchange are a 400 (DRF's ``obtain_auth_token``);
-- rules across fields or over time: ``from`` before ``to`` and at most 400 days (attendance), a
+- rules across fields or over time: ``from`` before ``to`` (attendance, at most 400 days; the
+  lessons and rooms lists; the timetable, whose ``from`` is today unless given), a
   meeting's end after its start and within 12 hours, a guest's name without control or
   unassigned characters (public join), a room that has closed or a cancelled lesson (410; the
   run itself closes rooms). There, schema-valid input may be refused with a 400 naming the field
@@ -53,7 +54,10 @@ CONFIG = f"""
 generation.allow-x00 = false
 
 [[operations]]
-include-operation-id = ["attendance_list", "rooms_meeting_create", "auth_token_create"]
+include-operation-id = [
+    "attendance_list", "lessons_list", "rooms_list", "me_lessons_list",
+    "rooms_meeting_create", "auth_token_create",
+]
 checks.positive_data_acceptance.expected-statuses = {ACCEPTED}, "400"]
 
 [[operations]]

@@ -289,7 +289,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["webinars.api.parsers.LimitedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "webinars.api.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "webinars.api.errors.json_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "public_join_ip": env_str("THROTTLE_PUBLIC_JOIN_IP", "20/min"),
@@ -321,6 +321,10 @@ SPECTACULAR_SETTINGS = {
         "RoomStatusEnum": "webinars.choices.RoomStatus",
         "RecordingStatusEnum": "webinars.choices.RecordingStatus",
         "RegisterStatusEnum": "webinars.choices.RegisterStatus",
+        "ClosedReasonEnum": "webinars.choices.ClosedReason",
+        "RoomTypeEnum": "webinars.choices.RoomType",
+        "JoinRoleEnum": "webinars.choices.JoinRole",
+        "AttendanceSourceEnum": "webinars.choices.AttendanceSource",
     },
 }
 

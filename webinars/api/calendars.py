@@ -16,7 +16,9 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from webinars import roles
-from webinars.api.serializers import ZonedDateTimeField
+from webinars.api.negotiation import TextAnswerNegotiation
+from webinars.api.schema import text_response
+from webinars.api.serializers import ZonedDateTimeField, ZonedTimesMixin
 from webinars.models import Attendance, CalendarToken, Room
 from webinars.selectors.calendars import (
     feed_ics,
@@ -27,7 +29,7 @@ from webinars.selectors.calendars import (
 from webinars.selectors.viewer import viewer_facts_for
 
 ICS = "text/calendar; charset=utf-8"
-ICS_RESPONSE = {(200, "text/calendar"): OpenApiResponse(description="iCalendar")}
+ICS_RESPONSE = text_response("text/calendar", "iCalendar (RFC 5545)")
 
 
 def _base_url(request) -> str:
@@ -42,10 +44,12 @@ class PersonalCalendarApi(APIView):
     """A user's lessons as an iCal subscription; the token in the URL is the only credential
     (regenerated from "My lessons": the old URL answers 404 at once)."""
 
+    content_negotiation_class = TextAnswerNegotiation
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=ICS_RESPONSE)
+    @extend_schema(operation_id="calendar_personal_ics", responses=ICS_RESPONSE)
     def get(self, request, token: str):
         owner = CalendarToken.objects.select_related("user").filter(token=token).first()
         if owner is None or not owner.user.is_active:
@@ -60,11 +64,13 @@ class PersonalCalendarApi(APIView):
 class OpenLessonsCalendarApi(APIView):
     """Every open lesson (two weeks back, two months ahead), for anyone; throttled."""
 
+    content_negotiation_class = TextAnswerNegotiation
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
 
-    @extend_schema(responses=ICS_RESPONSE)
+    @extend_schema(operation_id="calendar_open_lessons_ics", responses=ICS_RESPONSE)
     def get(self, request):
         return _ics(
             name=f"{settings.WAGTAIL_SITE_NAME}: open lessons",
@@ -75,9 +81,17 @@ class OpenLessonsCalendarApi(APIView):
 class RoomCalendarApi(APIView):
     """One room as an iCal event, for anyone who may join it (open rooms: anyone)."""
 
+    content_negotiation_class = TextAnswerNegotiation
+
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=ICS_RESPONSE)
+    @extend_schema(
+        operation_id="rooms_calendar_ics",
+        responses={
+            **ICS_RESPONSE,
+            403: OpenApiResponse(description="You may not see this room."),
+        },
+    )
     def get(self, request, room_id: int):
         room = get_object_or_404(Room.objects.select_related("lesson__subject"), pk=room_id)
         if not roles.may_read_room_calendar(viewer_facts_for(room=room, user=request.user)):
@@ -89,7 +103,7 @@ class RoomCalendarApi(APIView):
 
 class AttendanceSerializer(serializers.ModelSerializer):
     joined_at = ZonedDateTimeField()
-    left_at = ZonedDateTimeField()
+    left_at = ZonedDateTimeField(allow_null=True, help_text="null while still in the room")
     duration_secs = serializers.SerializerMethodField()
 
     class Meta:
@@ -100,19 +114,35 @@ class AttendanceSerializer(serializers.ModelSerializer):
         return int(row.duration.total_seconds()) if row.duration else None
 
 
-class RoomAttendanceApi(APIView):
+class RoomAttendanceApi(ZonedTimesMixin, APIView):
     """Who was in the room and for how long; for the room's moderators and school staff."""
 
     @extend_schema(responses=AttendanceSerializer(many=True))
-    def get(self, request, room_id: int, as_csv: bool = False):
+    def get(self, request, room_id: int):
+        return Response(self.rows(request, room_id)[1])
+
+    @staticmethod
+    def rows(request, room_id: int):
         room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
         if not roles.may_read_attendance(viewer_facts_for(room=room, user=request.user)):
             raise PermissionDenied("Only the room's teachers and school staff see attendance.")
         rows = AttendanceSerializer(
             room.attendances.all(), many=True, context={"request": request}
         ).data
-        if not as_csv:
-            return Response(rows)
+        return room, rows
+
+
+class RoomAttendanceCsvApi(ZonedTimesMixin, APIView):
+    """The same rows as ``attendance/``, as a spreadsheet (CSV, one column per field)."""
+
+    content_negotiation_class = TextAnswerNegotiation
+
+    @extend_schema(
+        operation_id="rooms_attendance_csv",
+        responses=text_response("text/csv", "CSV with a header row"),
+    )
+    def get(self, request, room_id: int):
+        room, rows = RoomAttendanceApi.rows(request, room_id)
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=AttendanceSerializer.Meta.fields)
         writer.writeheader()
@@ -134,8 +164,7 @@ urlpatterns = [
     path("rooms/<int:room_id>/attendance/", RoomAttendanceApi.as_view(), name="api-attendance"),
     path(
         "rooms/<int:room_id>/attendance.csv",
-        RoomAttendanceApi.as_view(),
-        {"as_csv": True},
+        RoomAttendanceCsvApi.as_view(),
         name="api-attendance-csv",
     ),
 ]

@@ -1,4 +1,5 @@
-"""Every API error is JSON: ``{"detail": …}``, plus field errors for validation (400)."""
+"""Every API error is JSON: ``{"detail": "…"}`` (a string), plus ``errors`` (field → messages)
+for validation (400). The schema documents this shape as ``Error`` (webinars.api.schema)."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -25,4 +26,6 @@ def json_exception_handler(exc, context):
             response.data = {"detail": f"Invalid input: {fields}.", "errors": response.data}
     elif isinstance(response.data, list):
         response.data = {"detail": " ".join(str(item) for item in response.data)}
+    if isinstance(response.data, dict) and isinstance(response.data.get("detail"), list):
+        response.data["detail"] = " ".join(str(item) for item in response.data["detail"])
     return response

@@ -2,11 +2,7 @@
 
 from django.http import Http404
 from django.urls import path
-from drf_spectacular.utils import (
-    OpenApiResponse,
-    extend_schema,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -15,10 +11,12 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from webinars.api.authentication import JoiningBearerAuthentication, JoiningToken
-from webinars.api.serializers import ZonedDateTimeField, requested_zone
+from webinars.api.schema import ErrorSerializer, TooEarlySerializer
+from webinars.api.serializers import ZonedDateTimeField, ZonedTimesMixin, requested_zone
 from webinars.api.throttles import PublicJoinIpThrottle, PublicJoinSlugThrottle
 from webinars.selectors.viewer import JoinRead, room_for_joining
 from webinars.services.joins import (
+    DISPLAY_NAME_MAX,
     JoinRefused,
     room_join_public,
     room_join_user,
@@ -35,13 +33,13 @@ class JoinResultSerializer(serializers.Serializer):
     expires_at = ZonedDateTimeField(help_text="When the token (and so the link) expires.")
 
 
-class PublicJoinRequestSerializer(serializers.Serializer):
+class PublicJoinSerializer(serializers.Serializer):
     display_name = serializers.CharField(
         required=False,
         allow_null=True,
         allow_blank=True,
         trim_whitespace=False,  # the service trims and validates (one rule for API and forms)
-        max_length=1000,
+        max_length=DISPLAY_NAME_MAX,
         help_text='Shown to the others; trimmed, 1–64 characters, default "Guest".',
     )
 
@@ -59,10 +57,8 @@ class RoomPermissionsSerializer(serializers.Serializer):
     permissions = PermissionsSerializer()
 
 
-ERROR = inline_serializer("JoinError", {"detail": serializers.CharField()})
-TOO_EARLY = inline_serializer(
-    "JoinTooEarly", {"detail": serializers.CharField(), "opens_at": serializers.DateTimeField()}
-)
+ERROR = ErrorSerializer
+TOO_EARLY = TooEarlySerializer
 JOIN_REFUSALS = {
     status.HTTP_403_FORBIDDEN: OpenApiResponse(ERROR, description="Your role refuses this room."),
     status.HTTP_404_NOT_FOUND: OpenApiResponse(ERROR, description="No such room."),
@@ -108,7 +104,7 @@ def join_result_body(result, request) -> dict:
     }
 
 
-class RoomJoinApi(APIView):
+class RoomJoinApi(ZonedTimesMixin, APIView):
     """Join a room as yourself: the role comes from the timetable (docs/roles.md)."""
 
     authentication_classes = [JoiningBearerAuthentication, SessionAuthentication]
@@ -130,7 +126,7 @@ class RoomJoinApi(APIView):
         return Response(join_result_body(result, request))
 
 
-class PublicRoomJoinApi(APIView):
+class PublicRoomJoinApi(ZonedTimesMixin, APIView):
     """Join an open lesson or meeting through its public link, as an observer; no account."""
 
     authentication_classes: list = []
@@ -139,18 +135,18 @@ class PublicRoomJoinApi(APIView):
 
     @extend_schema(
         operation_id="rooms_public_join",
-        request=PublicJoinRequestSerializer,
+        request=PublicJoinSerializer,
         responses={
             status.HTTP_200_OK: JoinResultSerializer,
             status.HTTP_400_BAD_REQUEST: OpenApiResponse(description="Invalid display_name."),
             status.HTTP_429_TOO_MANY_REQUESTS: OpenApiResponse(
-                ERROR, description="Throttled; see Retry-After."
+                description="Throttled (this address, or this link); see Retry-After."
             ),
             **{code: JOIN_REFUSALS[code] for code in (404, 409, 410)},
         },
     )
     def post(self, request, slug: str):
-        serializer = PublicJoinRequestSerializer(data=request.data or {})
+        serializer = PublicJoinSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
         try:
             result = room_join_public(
@@ -172,7 +168,7 @@ class RoomPermissionsApi(APIView):
         operation_id="rooms_permissions",
         responses={
             status.HTTP_200_OK: RoomPermissionsSerializer,
-            status.HTTP_404_NOT_FOUND: OpenApiResponse(ERROR, description="No such room."),
+            status.HTTP_404_NOT_FOUND: OpenApiResponse(description="No such room."),
         },
     )
     def get(self, request, room_id: int):

@@ -29,7 +29,6 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
@@ -37,6 +36,7 @@ from rest_framework.fields import empty
 from rest_framework.pagination import PageNumberPagination
 
 from webinars import roles
+from webinars.api.schema import ErrorSerializer
 from webinars.api.serializers import (
     UTC,
     LessonRowSerializer,
@@ -44,6 +44,7 @@ from webinars.api.serializers import (
     SchoolClassRefSerializer,
     SubjectSerializer,
     TimetableRowSerializer,
+    ZonedTimesMixin,
     lesson_room,
     requested_zone,
 )
@@ -72,10 +73,7 @@ class ListPagination(PageNumberPagination):
     max_page_size = MAX_PAGE_SIZE
 
 
-ERROR = inline_serializer("ListError", {"detail": serializers.CharField()})
-INVALID = inline_serializer(
-    "ListInvalid", {"detail": serializers.CharField(), "errors": serializers.DictField()}
-)
+ERROR = INVALID = ErrorSerializer  # the API's one error body (webinars.api.schema)
 LIST_ERRORS = {
     status.HTTP_400_BAD_REQUEST: OpenApiResponse(INVALID, description="A filter's bad value."),
     status.HTTP_401_UNAUTHORIZED: OpenApiResponse(ERROR, description="Not signed in."),
@@ -245,7 +243,7 @@ class ListApi(generics.ListAPIView):
         return context
 
 
-class LessonListApi(ListApi):
+class LessonListApi(ZonedTimesMixin, ListApi):
     """Lessons, by start time. School staff and teachers see every lesson; students, parents and
     anyone else signed in see the lessons they are tied to (teach, co-teach, are expected in, or
     a child of theirs is) and the open lessons (docs/api.md)."""
@@ -282,7 +280,7 @@ class LessonListApi(ListApi):
         return lessons.order_by("scheduled_start", "id")
 
 
-class LessonDetailApi(generics.RetrieveAPIView):
+class LessonDetailApi(ZonedTimesMixin, generics.RetrieveAPIView):
     """One lesson, as the list shows it; 404 when it does not exist or is not yours to see."""
 
     serializer_class = LessonRowSerializer
@@ -358,7 +356,7 @@ class SchoolClassListApi(ListApi):
         return classes_list(with_counts=lister.facts.is_school_staff)
 
 
-class RoomListApi(ListApi):
+class RoomListApi(ZonedTimesMixin, ListApi):
     """The rooms you may read (``roles.may_read_room``: school staff every room), by start time;
     each as ``GET /api/rooms/{id}/`` shows it."""
 
@@ -378,7 +376,7 @@ class RoomListApi(ListApi):
         return _overlapping(rooms, params).order_by("scheduled_start", "id")
 
 
-class TimetableApi(ListApi):
+class TimetableApi(ZonedTimesMixin, ListApi):
     """Your timetable: the lessons you are tied to (school staff: every lesson) overlapping
     ``from``–``to`` (default today and the next 7 days, in the school's zone), by start time,
     each with your role (as the Join button gives it), the room's status and ``can_join_now``."""

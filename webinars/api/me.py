@@ -17,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webinars.api.schema import ErrorSerializer
 from webinars.api.serializers import PersonSerializer, SchoolClassRefSerializer, WordsSerializer
 from webinars.people import PARENTS, STUDENTS, TEACHERS
 from webinars.roles import is_school_staff
@@ -68,9 +69,7 @@ class MeSerializer(serializers.Serializer):
 
 
 CALENDAR_TOKEN = inline_serializer("CalendarToken", {"calendar_url": serializers.URLField()})
-NOT_SIGNED_IN = OpenApiResponse(
-    inline_serializer("MeError", {"detail": serializers.CharField()}), description="Not signed in."
-)
+NOT_SIGNED_IN = OpenApiResponse(ErrorSerializer, description="Not signed in.")
 
 
 class MeApi(APIView):

@@ -6,14 +6,14 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from webinars.api.parsers import webhook_body
-from webinars.api.serializers import ZonedDateTimeField
+from webinars.api.serializers import ZonedDateTimeField, ZonedTimesMixin
 from webinars.choices import JitsiEnv
 from webinars.models import Recording, Room
 from webinars.providers import WebhookInvalid, WebhookUnauthorized, provider_for_env
@@ -57,8 +57,8 @@ class RecordingItemSerializer(serializers.ModelSerializer):
     # do not collide (drf-spectacular names enums after the field).
     status = serializers.CharField(read_only=True, help_text="PENDING, IN_PROGRESS, READY, FAILED")
     file_url = serializers.SerializerMethodField()
-    started_at = ZonedDateTimeField()
-    ended_at = ZonedDateTimeField()
+    started_at = ZonedDateTimeField(allow_null=True)
+    ended_at = ZonedDateTimeField(allow_null=True)
     created_at = ZonedDateTimeField()
 
     class Meta:
@@ -85,13 +85,13 @@ class RecordingItemSerializer(serializers.ModelSerializer):
 class RoomRecordingSerializer(serializers.Serializer):
     status = serializers.CharField(allow_null=True)
     file_url = serializers.CharField(allow_null=True)
-    started_at = serializers.CharField(allow_null=True)
-    ended_at = serializers.CharField(allow_null=True)
+    started_at = ZonedDateTimeField(allow_null=True)
+    ended_at = ZonedDateTimeField(allow_null=True)
     duration_secs = serializers.IntegerField(allow_null=True)
     recordings = RecordingItemSerializer(many=True)
 
 
-class RoomRecordingApi(APIView):
+class RoomRecordingApi(ZonedTimesMixin, APIView):
     """The room's latest recording and every recording in order.
 
     Anyone may read an open lesson's or open meeting's recordings; closed lessons' only the
@@ -101,7 +101,12 @@ class RoomRecordingApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
 
-    @extend_schema(responses=RoomRecordingSerializer)
+    @extend_schema(
+        responses={
+            200: RoomRecordingSerializer,
+            403: OpenApiResponse(description="You may not watch this room's recordings."),
+        }
+    )
     def get(self, request, room_id: int):
         room = get_object_or_404(Room.objects.select_related("lesson"), pk=room_id)
         if not recording_visible_to(room=room, user=request.user):
@@ -135,7 +140,11 @@ class JibriLookupSerializer(JibriFileSerializer):
 
 ACCEPTED = inline_serializer(
     "RecordingAccepted",
-    {"recording_id": serializers.IntegerField(), "status": serializers.CharField()},
+    {
+        "recording_id": serializers.IntegerField(),
+        "room_id": serializers.IntegerField(),
+        "status": serializers.CharField(),
+    },
 )
 
 
@@ -174,7 +183,13 @@ class RoomRecordingUploadedApi(_JibriFileApi):
     Answers 202 once the file is accepted; the move runs as a task (inline in tests).
     """
 
-    @extend_schema(request=JibriFileSerializer, responses={202: ACCEPTED})
+    @extend_schema(
+        request=JibriFileSerializer,
+        responses={
+            202: ACCEPTED,
+            401: OpenApiResponse(description="Missing or wrong X-Recording-Secret."),
+        },
+    )
     def post(self, request, room_id: int):
         return self.accept(request, room_id)
 
@@ -185,7 +200,13 @@ class JibriRecordingApi(_JibriFileApi):
 
     serializer_class = JibriLookupSerializer
 
-    @extend_schema(request=JibriLookupSerializer, responses={202: ACCEPTED})
+    @extend_schema(
+        request=JibriLookupSerializer,
+        responses={
+            202: ACCEPTED,
+            401: OpenApiResponse(description="Missing or wrong X-Recording-Secret."),
+        },
+    )
     def post(self, request):
         return self.accept(request, None)
 
@@ -200,6 +221,7 @@ class JaasWebhookApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [RecordingHookThrottle]
+    reads_raw_body = True  # what was signed: no parser, so never a 415 (webinars.api.schema)
 
     @extend_schema(
         request=inline_serializer("JaasEvent", {"idempotencyKey": serializers.CharField()}),
@@ -238,7 +260,14 @@ class JaasRecordingFormApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [RecordingHookThrottle]
 
-    @extend_schema(request=JaasRecordingFormSerializer, responses={202: ACCEPTED})
+    @extend_schema(
+        request=JaasRecordingFormSerializer,
+        responses={
+            202: ACCEPTED,
+            401: OpenApiResponse(description="Missing or wrong X-Recording-Secret."),
+            404: OpenApiResponse(description="No room has this room_id."),
+        },
+    )
     def post(self, request):
         if not recording_secret_valid(given=request.headers.get("X-Recording-Secret")):
             return _unauthorized("Missing or wrong X-Recording-Secret.")
@@ -259,12 +288,12 @@ class JaasRecordingFormApi(APIView):
 
 
 class DevOnlyMixin:
-    """404 unless DEBUG (checked per request), staff only."""
+    """404 unless DEBUG (checked per request), staff only; a method it has not is still a 405."""
 
     permission_classes = [IsAdminUser]
 
     def initial(self, request, *args, **kwargs):
-        if not settings.DEBUG:
+        if not settings.DEBUG and hasattr(self, request.method.lower()):
             raise NotFound()
         super().initial(request, *args, **kwargs)
 
@@ -282,7 +311,15 @@ class DevUploadSerializer(serializers.Serializer):
 class DevMakeDummyRecordingApi(DevOnlyMixin, APIView):
     """DEBUG only: drop a small dummy MP4 into Jibri's directory and ingest it."""
 
-    @extend_schema(request=DevRoomSerializer, responses={202: ACCEPTED})
+    @extend_schema(
+        request=DevRoomSerializer,
+        responses={
+            202: ACCEPTED,
+            404: OpenApiResponse(
+                description="Not here: DEBUG is off, or no room has this room_id."
+            ),
+        },
+    )
     def post(self, request):
         serializer = DevRoomSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -296,9 +333,17 @@ class DevMakeDummyRecordingApi(DevOnlyMixin, APIView):
 class DevUploadRecordingApi(DevOnlyMixin, APIView):
     """DEBUG only (multipart ``room_id``, ``file``): store a file as the room's recording."""
 
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]  # a file: a urlencoded form cannot carry one
 
-    @extend_schema(request=DevUploadSerializer, responses={202: ACCEPTED})
+    @extend_schema(
+        request=DevUploadSerializer,
+        responses={
+            202: ACCEPTED,
+            404: OpenApiResponse(
+                description="Not here: DEBUG is off, or no room has this room_id."
+            ),
+        },
+    )
     def post(self, request):
         serializer = DevUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

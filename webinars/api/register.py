@@ -31,8 +31,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webinars import roles
+from webinars.api.negotiation import TextAnswerNegotiation
 from webinars.api.parsers import webhook_body
-from webinars.api.serializers import ZonedDateTimeField
+from webinars.api.schema import text_response
+from webinars.api.serializers import ZonedDateTimeField, ZonedTimesMixin
 from webinars.choices import JitsiEnv, RegisterStatus
 from webinars.models import Room
 from webinars.providers import WebhookInvalid, WebhookUnauthorized, provider_for_env
@@ -95,7 +97,7 @@ def _register_or_403(request, room_id: int):
     return room, entry
 
 
-class RoomRegisterApi(APIView):
+class RoomRegisterApi(ZonedTimesMixin, APIView):
     """The lesson's register: every expected participant with a status, then the others."""
 
     @extend_schema(responses=RegisterSerializer)
@@ -122,7 +124,9 @@ class RoomRegisterApi(APIView):
 class RoomRegisterCsvApi(APIView):
     """The register as a spreadsheet (CSV): words in the caller's language, the school's zone."""
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="CSV")})
+    content_negotiation_class = TextAnswerNegotiation
+
+    @extend_schema(operation_id="rooms_register_csv", responses=text_response("text/csv", "CSV"))
     def get(self, request, room_id: int):
         room, entry = _register_or_403(request, room_id)
         response = HttpResponse(register_csv(entry), content_type="text/csv; charset=utf-8")
@@ -184,7 +188,7 @@ class AttendancePagination(PageNumberPagination):
     max_page_size = 500
 
 
-class StudentAttendanceApi(APIView):
+class StudentAttendanceApi(ZonedTimesMixin, APIView):
     """One student's register lines, lesson by lesson, for lessons that started between
     ``from`` and ``to`` (school days, inclusive; default the last 30 days; at most 400 days)."""
 
@@ -238,6 +242,7 @@ class ProsodyEventsApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes: list = []
+    reads_raw_body = True  # what was signed: no parser, so never a 415 (webinars.api.schema)
 
     @extend_schema(
         request=inline_serializer(

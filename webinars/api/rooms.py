@@ -16,14 +16,20 @@ Who may do what (the rules are ``webinars.roles``', over the caller's facts; doc
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webinars import roles
-from webinars.api.serializers import RoomSerializer, ZonedDateTimeField, requested_zone
+from webinars.api.schema import TooEarlySerializer
+from webinars.api.serializers import (
+    RoomSerializer,
+    ZonedDateTimeField,
+    ZonedTimesMixin,
+    requested_zone,
+)
 from webinars.choices import ClosedReason
 from webinars.lifecycle import room_window
 from webinars.models import MAX_LESSON_DURATION, Lesson, Room
@@ -32,28 +38,35 @@ from webinars.services.meetings import meeting_create
 from webinars.services.rooms import room_close, room_ensure_for_lesson
 
 
-def _room_or_404(pk: int) -> Room:
-    room = Room.objects.select_related("lesson__subject", "lesson__teacher").filter(pk=pk).first()
+def _room_or_404(room_id: int) -> Room:
+    room = (
+        Room.objects.select_related("lesson__subject", "lesson__teacher").filter(pk=room_id).first()
+    )
     if room is None:
         raise NotFound("No such room.")
     return room
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+class ByLessonQuerySerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        required=False, default=False, help_text="Create outside the window (teachers)."
+    )
 
 
-class RoomByLessonApi(APIView):
+class RoomByLessonApi(ZonedTimesMixin, APIView):
     """The lesson's room; created inside its window, or ahead of time with ``?force=1``."""
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("force", bool, description="Create outside the window (teachers)."),
-            OpenApiParameter("tz", str, description="Render times in this zone (default UTC)."),
-        ],
-        responses={200: RoomSerializer},
+        parameters=[ByLessonQuerySerializer],
+        responses={
+            200: RoomSerializer,
+            409: OpenApiResponse(TooEarlySerializer, description="No room yet: before the window."),
+            410: OpenApiResponse(description="The lesson is cancelled; it has no room."),
+        },
     )
     def get(self, request, lesson_id: int):
+        query = ByLessonQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         lesson = get_object_or_404(
             Lesson.objects.select_related("subject", "teacher"), pk=lesson_id
         )
@@ -69,7 +82,7 @@ class RoomByLessonApi(APIView):
                 )
             opens_at, closes_at = room_window(lesson.scheduled_start, lesson.scheduled_end)
             in_window = opens_at <= timezone.now() < closes_at
-            if not in_window and not _truthy(request.query_params.get("force")):
+            if not in_window and not query.validated_data["force"]:
                 return Response(
                     {
                         "detail": "The room is created when its window opens; "
@@ -107,7 +120,7 @@ class MeetingCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class MeetingCreateApi(APIView):
+class MeetingCreateApi(ZonedTimesMixin, APIView):
     """Create a published meeting page (the caller hosts it) and its room."""
 
     @extend_schema(request=MeetingCreateSerializer, responses={201: RoomSerializer})
@@ -123,23 +136,23 @@ class MeetingCreateApi(APIView):
         )
 
 
-class RoomDetailApi(APIView):
+class RoomDetailApi(ZonedTimesMixin, APIView):
     """A room's metadata (it names the Jitsi room: only people with a role may read it)."""
 
     @extend_schema(responses={200: RoomSerializer})
-    def get(self, request, pk: int):
-        room = _room_or_404(pk)
+    def get(self, request, room_id: int):
+        room = _room_or_404(room_id)
         if not roles.may_read_room(viewer_facts_for(room=room, user=request.user)):
             raise PermissionDenied("You have no role in this room.")
         return Response(RoomSerializer(room, context={"request": request}).data)
 
 
-class RoomCloseApi(APIView):
+class RoomCloseApi(ZonedTimesMixin, APIView):
     """Close a room now (``closed_reason=forced``); the running recording waits for its file."""
 
     @extend_schema(request=None, responses={200: RoomSerializer})
-    def post(self, request, pk: int):
-        room = _room_or_404(pk)
+    def post(self, request, room_id: int):
+        room = _room_or_404(room_id)
         facts = viewer_facts_for(room=room, user=request.user)
         if not roles.may_manage_room(facts):
             if not roles.may_read_room(facts):
@@ -152,6 +165,6 @@ class RoomCloseApi(APIView):
 urlpatterns = [
     path("rooms/by-lesson/<int:lesson_id>/", RoomByLessonApi.as_view(), name="api-room-by-lesson"),
     path("rooms/meeting/", MeetingCreateApi.as_view(), name="api-room-meeting"),
-    path("rooms/<int:pk>/", RoomDetailApi.as_view(), name="api-room-detail"),
-    path("rooms/<int:pk>/close/", RoomCloseApi.as_view(), name="api-room-close"),
+    path("rooms/<int:room_id>/", RoomDetailApi.as_view(), name="api-room-detail"),
+    path("rooms/<int:room_id>/close/", RoomCloseApi.as_view(), name="api-room-close"),
 ]

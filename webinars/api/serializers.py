@@ -8,11 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from webinars.choices import JoinRole, RoomStatus
+from webinars.choices import ClosedReason, JoinRole, RoomStatus
 from webinars.models import Lesson, Room, SchoolClass, Subject
 
 UTC = ZoneInfo("UTC")
@@ -27,6 +27,16 @@ def requested_zone(request) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError({"tz": [f"Unknown time zone {name!r}."]}) from exc
+
+
+class ZonedTimesMixin:
+    """For views whose answers carry ``ZonedDateTimeField`` times (the schema gives them ``tz``):
+    an unknown ``?tz=`` is a 400 naming ``tz`` even when the answer has no time to render (an
+    empty list, a refusal), checked after authentication and permissions."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        requested_zone(request)
 
 
 class ZonedDateTimeField(serializers.DateTimeField):
@@ -87,20 +97,35 @@ class LessonSerializer(serializers.ModelSerializer):
             "is_cancelled",
         ]
 
+    @extend_schema_field(
+        inline_serializer(
+            "LessonTeacher", {"id": serializers.IntegerField(), "name": serializers.CharField()}
+        )
+    )
     def get_teacher(self, lesson) -> dict:
         teacher = lesson.teacher
         return {"id": teacher.pk, "name": teacher.get_full_name() or teacher.get_username()}
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice stored as ``""`` when unset (Django's CharField habit), sent as null."""
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class RoomSerializer(serializers.ModelSerializer):
     scheduled_start = ZonedDateTimeField()
     scheduled_end = ZonedDateTimeField()
-    started_at = ZonedDateTimeField()
-    ended_at = ZonedDateTimeField()
+    started_at = ZonedDateTimeField(allow_null=True, help_text="null until the room opens")
+    ended_at = ZonedDateTimeField(allow_null=True, help_text="null until the room closes")
     window_start = ZonedDateTimeField()
     window_end = ZonedDateTimeField()
-    lesson = LessonSerializer(read_only=True)
+    lesson = LessonSerializer(read_only=True, allow_null=True, help_text="null for a meeting")
     title = serializers.CharField(source="display_title")
+    closed_reason = BlankAsNullChoiceField(
+        choices=ClosedReason.choices, allow_null=True, read_only=True, help_text="null while open"
+    )
 
     class Meta:
         model = Room

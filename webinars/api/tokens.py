@@ -12,7 +12,6 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -22,7 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webinars.api.authentication import BearerTokenAuthentication
-from webinars.api.serializers import ZonedDateTimeField
+from webinars.api.schema import ErrorSerializer
+from webinars.api.serializers import ZonedDateTimeField, ZonedTimesMixin
 from webinars.api.throttles import LoginIpThrottle, LoginUsernameThrottle
 from webinars.models import ApiToken
 from webinars.models_tokens import DEFAULT_TOKEN_NAME
@@ -31,14 +31,7 @@ from webinars.services.tokens import api_token_issue, api_token_revoke
 
 MAX_EXPIRES_IN_DAYS = 3650
 
-ERROR = inline_serializer("TokenError", {"detail": serializers.CharField()})
-FIELD_ERRORS = inline_serializer(
-    "TokenFieldErrors",
-    {
-        "detail": serializers.CharField(),
-        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
+ERROR = FIELD_ERRORS = ErrorSerializer  # the API's one error body (webinars.api.schema)
 UNAUTHORIZED = OpenApiResponse(ERROR, description="No, an unknown, a revoked or an expired token.")
 THROTTLED = OpenApiResponse(
     ERROR, description="Too many sign-ins for this username or from this address: see Retry-After."
@@ -110,7 +103,7 @@ class TokenPagination(PageNumberPagination):
     page_size = 50
 
 
-class AuthTokenApi(APIView):
+class AuthTokenApi(ZonedTimesMixin, APIView):
     """Exchange username and password for a new API token (use it as ``Bearer <token>``).
 
     Each call issues another token, so every app or device has its own to list and revoke;
@@ -147,7 +140,7 @@ class AuthTokenApi(APIView):
         return Response(issued.data)
 
 
-class TokenListApi(ListAPIView):
+class TokenListApi(ZonedTimesMixin, ListAPIView):
     """The caller's own API tokens, newest first (never their keys)."""
 
     serializer_class = ApiTokenSerializer

@@ -1,6 +1,6 @@
 """The REST API (docs/api.md). Each area keeps its own routes; this file only joins them."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from webinars.api import (
@@ -15,6 +15,7 @@ from webinars.api import (
     rooms,
     tokens,
 )
+from webinars.api.core import UnknownApiPath
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -34,4 +35,7 @@ urlpatterns = [
     *register.urlpatterns,
     *lessons.urlpatterns,
     *me.urlpatterns,
+    # Last: any other path under /api/ (a bad id, a typo, any method) is a JSON 404, not
+    # Wagtail's page (docs/api-schema.md).
+    re_path(r"^.*$", UnknownApiPath.as_view(), name="api-unknown"),
 ]

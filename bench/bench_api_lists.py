@@ -19,18 +19,25 @@ What it does, in one run, bounded and cleaned up at the end (``harness``):
    ``GET /api/lessons/?page_size=50`` as staff (every lesson: counts 100,000) and as the
    student, the trivial Django view and ``GET /api/rooms/open-lessons/`` (2,000 items, uncached).
 
+The cache (throttles): production runs Redis (``REDIS_URL``; docker-compose.yml, docs/operations.md),
+so the bench does too when ``BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/15``) answers a
+PING; else it falls back to the database cache table (the feed's anonymous throttle then costs
+five queries and a commit per request) and says so. The first line printed names the cache used.
+
 Targets: lessons at page_size 50 median ≤ 3× the trivial authenticated endpoint, queries per
 page equal at 10 and 50; the uncached feed median ≤ 20× the trivial view. The machine is
 shared: wall-clock figures are noisy, run it once or twice.
 """
 
 import argparse
+import os
 import sys
 from datetime import timedelta
 
 from harness import bench_database, gunicorn, interleaved_latencies
 
 DB_NAME = "bench_api_lists"
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 TOTAL_LESSONS, OPEN_LESSONS = 100_000, 2_000
 SUBJECTS, TEACHERS, CLASSES = 20, 50, 30
 
@@ -103,6 +110,18 @@ def seeded_tokens() -> dict:
     }
 
 
+def cache_env() -> tuple[dict, str]:
+    """``REDIS_URL`` for the bench when Redis answers at BENCH_REDIS_URL (production's cache,
+    module docstring), else nothing (the database cache); and the cache's name, printed."""
+    import redis
+
+    try:
+        redis.Redis.from_url(BENCH_REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.RedisError:
+        return {}, "database cache table (no Redis at BENCH_REDIS_URL)"
+    return {"REDIS_URL": BENCH_REDIS_URL}, f"Redis ({BENCH_REDIS_URL})"
+
+
 def query_counts(tokens: dict) -> dict:
     """Queries per request with DRF's test client (same database, same settings)."""
     from django.db import connection
@@ -136,8 +155,13 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="take the kept database as it is")
     args = parser.parse_args()
 
+    cache, cache_name = cache_env()
+    print(f"cache: {cache_name}")
     with bench_database(
-        DB_NAME, extra_env={"OPEN_LESSONS_CACHE_SECONDS": "0"}, keep=args.keep, reuse=args.reuse
+        DB_NAME,
+        extra_env={"OPEN_LESSONS_CACHE_SECONDS": "0", **cache},
+        keep=args.keep,
+        reuse=args.reuse,
     ) as env:
         tokens = seeded_tokens() if args.reuse else seed()
         counts = query_counts(tokens)

@@ -5,9 +5,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from webinars.choices import RecordingStatus, RoomStatus, RoomType
@@ -80,54 +79,78 @@ def open_lessons_feed_json(
     OPEN_LESSONS_CACHE_SECONDS and parameter set. Reading 2,000 rooms as rows costs Python
     far more than the query (8,000 datetimes to parse and format, 2,000 nested dicts to build
     and encode: 83× the trivial view, bench/bench_api_lists.py); ``json_agg`` hands back one
-    text value (29–38× on the same shared machine). The lessons are chosen by the same ORM
-    filter (``_open_lessons_in_window``).
+    text value (29–38× on the same shared machine). The lessons are chosen, and their columns
+    read, by the ORM's own query (``_open_lessons_in_window`` and ``values``); the JSON is
+    built over it in the same pass: choosing the ids first and joining the four tables again
+    for them took nearly twice the time in the database (EXPLAIN ANALYZE at 2,000 lessons:
+    96 ms, the joins 40 of them, against 50 ms and 13).
     """
     now = now or timezone.now()
     hours = settings.OPEN_LESSONS_HORIZON_HOURS if hours is None else hours
     chosen = _open_lessons_in_window(
         now=now, hours=hours, since_hours=since_hours, show_all=show_all
     )
-    ids_sql, ids_params = chosen.order_by().values("id").query.sql_with_params()
-    quote = connection.ops.quote_name
-    lesson, room = quote(Lesson._meta.db_table), quote(Room._meta.db_table)
-    subject, user = quote(Subject._meta.db_table), quote(get_user_model()._meta.db_table)
+    # The ORM's own query (its joins and filters) reads the columns; the JSON is built over it
+    # in the same pass (not ``id IN (…)`` and the tables joined again: a third less time).
+    columns = {
+        "r_id": "room__id",
+        "r_slug": "room__public_slug",
+        "r_status": "room__status",
+        "r_start": "room__scheduled_start",
+        "r_end": "room__scheduled_end",
+        "l_id": "id",
+        "l_title": "title",
+        "l_description": "description",
+        "s_id": "subject__id",
+        "s_name": "subject__name",
+        "s_code": "subject__code",
+        "u_id": "teacher__id",
+        "u_username": "teacher__username",
+        "u_first_name": "teacher__first_name",
+        "u_last_name": "teacher__last_name",
+        "l_start": "scheduled_start",
+        "l_end": "scheduled_end",
+        "l_is_open": "is_open",
+        "l_is_cancelled": "is_cancelled",
+    }
+    rows = (
+        chosen.select_related(None)
+        .order_by()
+        .values(**{alias: F(path) for alias, path in columns.items()})
+    )
+    rows_sql, rows_params = rows.query.sql_with_params()
     # User.get_full_name() is "first last".strip(), or the username (LessonSerializer)
     name = (
-        "COALESCE(NULLIF(btrim(u.first_name || ' ' || u.last_name, E' \\t\\n\\r\\f' || chr(11)),"
-        " ''), u.username)"
+        "COALESCE(NULLIF(btrim(t.u_first_name || ' ' || t.u_last_name,"
+        " E' \\t\\n\\r\\f' || chr(11)), ''), t.u_username)"
     )
     sql = f"""
         WITH z AS MATERIALIZED (SELECT set_config('TimeZone', %s, true) AS zone)
         SELECT COALESCE(json_agg(json_build_object(
-            'room_id', r.id,
-            'public_slug', r.public_slug,
-            'status', r.status,
-            'scheduled_start', {_iso("r.scheduled_start")},
-            'scheduled_end', {_iso("r.scheduled_end")},
+            'room_id', t.r_id,
+            'public_slug', t.r_slug,
+            'status', t.r_status,
+            'scheduled_start', {_iso("t.r_start")},
+            'scheduled_end', {_iso("t.r_end")},
             'lesson', json_build_object(
-                'id', l.id,
-                'title', l.title,
-                'description', l.description,
-                'subject', json_build_object('id', s.id, 'name', s.name, 'code', s.code),
-                'teacher', json_build_object('id', u.id, 'name', {name}),
-                'scheduled_start', {_iso("l.scheduled_start")},
-                'scheduled_end', {_iso("l.scheduled_end")},
-                'is_open', l.is_open,
-                'is_cancelled', l.is_cancelled
+                'id', t.l_id,
+                'title', t.l_title,
+                'description', t.l_description,
+                'subject', json_build_object('id', t.s_id, 'name', t.s_name, 'code', t.s_code),
+                'teacher', json_build_object('id', t.u_id, 'name', {name}),
+                'scheduled_start', {_iso("t.l_start")},
+                'scheduled_end', {_iso("t.l_end")},
+                'is_open', t.l_is_open,
+                'is_cancelled', t.l_is_cancelled
             )
-        ) ORDER BY l.scheduled_start, l.id), '[]')::text
-        FROM z, {lesson} l
-        JOIN {room} r ON r.lesson_id = l.id
-        JOIN {subject} s ON s.id = l.subject_id
-        JOIN {user} u ON u.id = l.teacher_id
-        WHERE l.id IN ({ids_sql})
-    """  # noqa: S608 - table names from the models' metadata; every value is a parameter
+        ) ORDER BY t.l_start, t.l_id), '[]')::text
+        FROM z, ({rows_sql}) t
+    """  # noqa: S608 - the ORM's query; every value is a parameter
     # The times are written in the session's zone, set for this statement's transaction only
     # (``z``, read before any row: every row joins it). Inside a longer transaction it is set
     # back at once: Django reads every other timestamp in the connection's own zone.
     with connection.cursor() as cursor:
-        cursor.execute(sql, [zone, *ids_params])
+        cursor.execute(sql, [zone, *rows_params])
         body = cursor.fetchone()[0]
         if connection.in_atomic_block:
             cursor.execute("SELECT set_config('TimeZone', %s, true)", [connection.timezone_name])

@@ -32,3 +32,18 @@ def test_seed_demo_builds_a_school_around_now_and_is_idempotent(capsys):
 
     call_command("seed_demo")
     assert counts() == first
+
+
+@pytest.mark.django_db
+def test_every_demo_login_signs_in_with_the_printed_password(client):
+    """The demo accounts share one password hash (seed_demo hashes it once): each still signs in."""
+    from io import StringIO
+
+    from django.contrib.auth import authenticate
+
+    call_command("seed_demo", stdout=StringIO())
+    users = list(User.objects.all())
+    assert len(users) > 20
+    for user in users:
+        assert authenticate(username=user.username, password="cedar-demo") == user
+    assert authenticate(username=users[0].username, password="wrong") is None

@@ -4,8 +4,10 @@ import logging
 import re
 from contextlib import contextmanager
 from datetime import time, timedelta
+from functools import lru_cache
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -65,6 +67,15 @@ SERIES = [
 ]
 
 
+@lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    """The shared demo password, hashed once for every demo account: a password hash costs
+    about half a second by design (PBKDF2), and the demo school has some forty accounts, so
+    hashing it per account was a quarter of the first run. (Demo data only: real accounts
+    get their own salt through the admin or the people import.)"""
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(username: str, first: str = "", last: str = "", **flags) -> tuple[User, bool]:
     user, created = User.objects.get_or_create(
         username=username,
@@ -76,7 +87,7 @@ def _user(username: str, first: str = "", last: str = "", **flags) -> tuple[User
         },
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save(update_fields=["password"])
     return user, created
 

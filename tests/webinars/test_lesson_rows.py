@@ -1,4 +1,4 @@
-"""``webinars.api.lessons.lesson_rows`` (the lessons list's rows read as values) equals the plain
+"""``webinars.api.lesson_rows.lesson_rows`` (the lessons list's rows read as values) equals the plain
 path, ``LessonRowSerializer`` over the list's queryset, row by row (its docstring)."""
 
 from datetime import timedelta
@@ -8,7 +8,7 @@ import pytest
 
 from tests.factories import at, make_lesson, make_room, make_user
 from tests.webinars.test_api_lists import school  # noqa: F401 - the fixture
-from webinars.api.lessons import lesson_rows
+from webinars.api.lesson_rows import lesson_rows
 from webinars.api.serializers import UTC, LessonRowSerializer
 from webinars.selectors.lessons import lessons_for_lister, lister_for
 

@@ -1,9 +1,8 @@
 """API views: discovery and lists — lessons, subjects, classes, rooms, the caller's timetable.
 
-Every list is paginated the same way (``ListPagination``: ``count``, ``next``, ``previous``,
-``results``; ``page``, ``page_size`` up to 100, 50 by default) and costs the same number of
-queries whatever the page size. Filters are read by one query serializer per list, so a bad
-value is a 400 naming the parameter (``{"detail": "Invalid input: from.", "errors": …}``).
+Every list is paginated and filtered the same way (``webinars.api.listing``) and costs the
+same number of queries whatever the page size; the lessons' rows are read as values
+(``webinars.api.lesson_rows``).
 
 Who sees what (docs/api.md, ``webinars.selectors.lessons``):
 
@@ -19,25 +18,31 @@ Who sees what (docs/api.md, ``webinars.selectors.lessons``):
 """
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
 )
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.fields import empty
-from rest_framework.pagination import PageNumberPagination
 
 from webinars import roles
+from webinars.api.lesson_rows import lesson_rows
+from webinars.api.listing import (
+    LIST_ERRORS,
+    TIMETABLE_DAYS,
+    LessonQuerySerializer,
+    ListPagination,
+    ListQuerySerializer,
+    RoomQuerySerializer,
+    TimetableQuerySerializer,
+    list_query,
+    overlapping,
+)
 from webinars.api.schema import ErrorSerializer
 from webinars.api.serializers import (
     UTC,
@@ -52,7 +57,6 @@ from webinars.api.serializers import (
 )
 from webinars.choices import RoomStatus
 from webinars.lifecycle import room_window
-from webinars.models import Lesson
 from webinars.selectors.lessons import (
     classes_list,
     lesson_for_lister,
@@ -63,300 +67,6 @@ from webinars.selectors.lessons import (
 )
 from webinars.selectors.viewer import viewer_facts_from_ties
 from webinars.timezones import school_zone
-
-MAX_PAGE_SIZE = 100
-TIMETABLE_DAYS = 7
-
-
-class ListPagination(PageNumberPagination):
-    """``?page=`` and ``?page_size=`` (1–100, 50 by default); a page past the last is a 404."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = MAX_PAGE_SIZE
-
-
-ERROR = INVALID = ErrorSerializer  # the API's one error body (webinars.api.schema)
-LIST_ERRORS = {
-    status.HTTP_400_BAD_REQUEST: OpenApiResponse(INVALID, description="A filter's bad value."),
-    status.HTTP_401_UNAUTHORIZED: OpenApiResponse(ERROR, description="Not signed in."),
-    status.HTTP_404_NOT_FOUND: OpenApiResponse(ERROR, description="No such page."),
-}
-
-
-# --- Query parameters -------------------------------------------------------------------------
-
-
-class QueryBooleanField(serializers.BooleanField):
-    """true/false (1/0, yes/no); absent means "either" (DRF's own field takes absent as false
-    in a query string)."""
-
-    default_empty_html = empty
-
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "description": "An ISO 8601 date-time with a UTC offset, or a date (the school's zone).",
-        "example": "2026-09-12",
-    }
-)
-class MomentField(serializers.Field):
-    """A moment: an aware ISO 8601 date-time, or a date meaning the start of that day in the
-    school's zone (``day_after``: the start of the next day, so ``to=2026-09-12`` includes it)."""
-
-    default_error_messages = {
-        "invalid": _(
-            "Give a date (2026-09-12) or a date and time with a UTC offset "
-            "(2026-09-12T10:00:00+02:00)."
-        ),
-        "naive": _(
-            "Include a UTC offset, e.g. 2026-09-12T10:00:00+02:00 (naive times are "
-            "ambiguous), or give a date."
-        ),
-    }
-
-    def __init__(self, *, day_after: bool = False, **kwargs):
-        self.day_after = day_after
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data) -> datetime:
-        text = str(data).strip()
-        try:
-            day = parse_date(text)
-            moment = None if day is not None else parse_datetime(text)
-        except ValueError:  # well-formed but impossible: month 13, hour 25
-            self.fail("invalid")
-        if day is not None:
-            if self.day_after:
-                day += timedelta(days=1)
-            return datetime.combine(day, time.min, tzinfo=school_zone()).astimezone(UTC)
-        if moment is None:
-            self.fail("invalid")
-        if timezone.is_naive(moment):
-            self.fail("naive")
-        return moment.astimezone(UTC)
-
-    def to_representation(self, value):
-        return value.isoformat()
-
-
-class ListQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(required=False, min_value=1, help_text="1 is the first page.")
-    page_size = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_PAGE_SIZE, help_text="Rows per page (50)."
-    )
-
-
-class PeriodQuerySerializer(ListQuerySerializer):
-    """``from`` and ``to`` (Python keywords, so added in ``get_fields``): what overlaps them."""
-
-    period_help = ("Overlapping from this moment.", "Overlapping until this moment.")
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = MomentField(required=False, help_text=self.period_help[0])
-        fields["to"] = MomentField(required=False, day_after=True, help_text=self.period_help[1])
-        return fields
-
-    def validate(self, attrs):
-        start, end = attrs.get("from"), attrs.get("to")
-        if start is not None and end is not None and end <= start:
-            raise serializers.ValidationError({"to": [_("Must be after from.")]})
-        return attrs
-
-
-class LessonQuerySerializer(PeriodQuerySerializer):
-    subject = serializers.CharField(
-        required=False, max_length=120, help_text="A subject's id or code (any case)."
-    )
-    teacher = serializers.IntegerField(required=False, min_value=1, help_text="A teacher's id.")
-    is_open = QueryBooleanField(required=False, help_text="true: open lessons only; false: none.")
-    mine = QueryBooleanField(
-        required=False, help_text="1: only lessons you teach or are expected in (or your child)."
-    )
-    ordering = serializers.ChoiceField(
-        choices=["scheduled_start", "-scheduled_start"],
-        required=False,
-        help_text="By start time (default scheduled_start).",
-    )
-    tz = serializers.CharField(
-        required=False, allow_blank=True, help_text="Zone of the times (default UTC)."
-    )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["class"] = serializers.IntegerField(
-            required=False, min_value=1, help_text="A class's id."
-        )
-        return fields
-
-
-class AnyCaseChoiceField(serializers.ChoiceField):
-    """A choice of upper-case codes, given in any case (``open`` is ``OPEN``)."""
-
-    def to_internal_value(self, data):
-        return super().to_internal_value(str(data).upper())
-
-
-class RoomQuerySerializer(PeriodQuerySerializer):
-    status = AnyCaseChoiceField(
-        choices=RoomStatus.choices, required=False, help_text="The room's status (any case)."
-    )
-    tz = serializers.CharField(
-        required=False, allow_blank=True, help_text="Zone of the times (default UTC)."
-    )
-
-
-class TimetableQuerySerializer(PeriodQuerySerializer):
-    period_help = (
-        "Overlapping from this moment (default: today, in the school's zone).",
-        f"Overlapping until this moment (default: {TIMETABLE_DAYS} days after from).",
-    )
-    tz = serializers.CharField(
-        required=False, allow_blank=True, help_text="Zone of the times (default UTC)."
-    )
-
-
-def _query(view, serializer_class) -> dict:
-    """The view's validated query parameters (400 naming the bad ones); ``tz`` checked too."""
-    query = serializer_class(data=view.request.query_params)
-    query.is_valid(raise_exception=True)
-    requested_zone(view.request)
-    return query.validated_data
-
-
-def _overlapping(rows, params: dict, *, start: str = "scheduled_start", end: str = "scheduled_end"):
-    if params.get("from") is not None:
-        rows = rows.filter(**{f"{end}__gt": params["from"]})
-    if params.get("to") is not None:
-        rows = rows.filter(**{f"{start}__lt": params["to"]})
-    return rows
-
-
-# --- Lesson rows, read as values (the list's one trick) ---------------------------------------
-
-# What ``lesson_rows`` reads of each lesson: the columns ``LessonRowSerializer`` shows.
-LESSON_ROW_COLUMNS = (
-    "id",
-    "title",
-    "subject__id",
-    "subject__name",
-    "subject__code",
-    "school_class__id",
-    "school_class__name",
-    "teacher__id",
-    "teacher__username",
-    "teacher__first_name",
-    "teacher__last_name",
-    "scheduled_start",
-    "scheduled_end",
-    "is_open",
-    "is_cancelled",
-    "room__id",
-    "room__status",
-    "room__is_open",
-    "room__public_slug",
-)
-
-
-def _name(username: str, first_name: str, last_name: str) -> str:
-    """``serializers.person_name`` of a user read as values: ``get_full_name()`` (first and
-    last, stripped) or else the username."""
-    return f"{first_name} {last_name}".strip() or username
-
-
-class _LessonRows:
-    """``lessons`` for the paginator: counted as they are (``SELECT COUNT(*)`` without the
-    columns' joins), sliced as ``LESSON_ROW_COLUMNS`` tuples."""
-
-    def __init__(self, lessons):
-        self.lessons = lessons
-        self.ordered = lessons.ordered
-
-    def count(self) -> int:
-        return self.lessons.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index):
-        return list(self.lessons.prefetch_related(None).values_list(*LESSON_ROW_COLUMNS)[index])
-
-
-def lesson_rows(lessons, *, paginate, zone: ZoneInfo) -> list[dict]:
-    """The page ``paginate`` picks of ``lessons`` (a ``lessons_for_lister`` queryset, ordered),
-    each row exactly as ``LessonRowSerializer`` renders it with times in ``zone``.
-
-    Why not the serializer: ``GET /api/lessons/`` is the list a school's apps page through,
-    and on 50 rows building 250 model instances (lesson, subject, teacher, class, room), the
-    co-teachers' prefetch machinery and 600 serializer fields took 16–25 ms in-process where
-    the page's two queries take 2 ms (bench/bench_api_lists.py's database). Here the same
-    columns come as tuples (``values_list``: the same joins, filters and ordering; the count
-    is the lessons' own, without the joins), the co-teachers of the page in one query ordered
-    as the prefetch orders them, and the rows are shaped once. The query count is unchanged.
-    A test compares both paths row by row, on SQLite and PostgreSQL.
-    """
-    page = paginate(_LessonRows(lessons))
-    co_teachers: dict[int, list[dict]] = {}
-    if page:
-        links = (
-            Lesson.co_teachers.through.objects.filter(lesson_id__in=[row[0] for row in page])
-            .order_by("user__last_name", "user__first_name", "user__username")
-            .values_list(
-                "lesson_id", "user__id", "user__username", "user__first_name", "user__last_name"
-            )
-        )
-        for lesson_id, user_id, username, first, last in links:
-            co_teachers.setdefault(lesson_id, []).append(
-                {"id": user_id, "name": _name(username, first, last)}
-            )
-    base_url = settings.PORTAL_BASE_URL.rstrip("/")
-    rows = []
-    for (
-        lesson_id,
-        title,
-        subject_id,
-        subject_name,
-        subject_code,
-        class_id,
-        class_name,
-        teacher_id,
-        username,
-        first_name,
-        last_name,
-        start,
-        end,
-        is_open,
-        is_cancelled,
-        room_id,
-        room_status,
-        room_is_open,
-        room_slug,
-    ) in page:
-        public = room_id is not None and is_open and room_is_open and room_slug
-        rows.append(
-            {
-                "id": lesson_id,
-                "title": title,
-                "subject": {"id": subject_id, "name": subject_name, "code": subject_code},
-                "class": None if class_id is None else {"id": class_id, "name": class_name},
-                "teacher": {"id": teacher_id, "name": _name(username, first_name, last_name)},
-                "co_teachers": co_teachers.get(lesson_id, []),
-                "scheduled_start": start.astimezone(zone).isoformat(),
-                "scheduled_end": end.astimezone(zone).isoformat(),
-                "is_open": is_open,
-                "is_cancelled": is_cancelled,
-                "room": None if room_id is None else {"id": room_id, "status": room_status},
-                "public_join_url": (
-                    f"{base_url}{reverse('webinars:join', kwargs={'slug': room_slug})}"
-                    if public
-                    else None
-                ),
-            }
-        )
-    return rows
-
 
 # --- Views ------------------------------------------------------------------------------------
 
@@ -391,7 +101,7 @@ class LessonListApi(ZonedTimesMixin, ListApi):
         return self.get_paginated_response(rows)
 
     def get_queryset(self):
-        params = _query(self, LessonQuerySerializer)
+        params = list_query(self, LessonQuerySerializer)
         lister = lister_for(user=self.request.user)
         lessons = lessons_for_lister(lister=lister, mine=bool(params.get("mine")))
         subject = params.get("subject")
@@ -407,7 +117,7 @@ class LessonListApi(ZonedTimesMixin, ListApi):
             lessons = lessons.filter(school_class_id=params["class"])
         if params.get("is_open") is not None:
             lessons = lessons.filter(is_open=params["is_open"])
-        lessons = _overlapping(lessons, params)
+        lessons = overlapping(lessons, params)
         if params.get("ordering", "scheduled_start").startswith("-"):
             return lessons.order_by("-scheduled_start", "-id")
         return lessons.order_by("scheduled_start", "id")
@@ -423,7 +133,9 @@ class LessonDetailApi(ZonedTimesMixin, generics.RetrieveAPIView):
         responses={
             200: LessonRowSerializer,
             401: LIST_ERRORS[status.HTTP_401_UNAUTHORIZED],
-            404: OpenApiResponse(ERROR, description="No such lesson (or not yours to see)."),
+            404: OpenApiResponse(
+                ErrorSerializer, description="No such lesson (or not yours to see)."
+            ),
         },
     )
     def get(self, request, *args, **kwargs):
@@ -456,7 +168,7 @@ class SubjectListApi(ListApi):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        _query(self, ListQuerySerializer)
+        list_query(self, ListQuerySerializer)
         return subjects_list()
 
 
@@ -484,7 +196,7 @@ class SchoolClassListApi(ListApi):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        _query(self, ListQuerySerializer)
+        list_query(self, ListQuerySerializer)
         lister = lister_for(user=self.request.user)
         return classes_list(with_counts=lister.facts.is_school_staff)
 
@@ -502,11 +214,11 @@ class RoomListApi(ZonedTimesMixin, ListApi):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = _query(self, RoomQuerySerializer)
+        params = list_query(self, RoomQuerySerializer)
         rooms = rooms_for_lister(lister=lister_for(user=self.request.user))
         if params.get("status"):
             rooms = rooms.filter(status=params["status"])
-        return _overlapping(rooms, params).order_by("scheduled_start", "id")
+        return overlapping(rooms, params).order_by("scheduled_start", "id")
 
 
 class TimetableApi(ZonedTimesMixin, ListApi):
@@ -524,7 +236,7 @@ class TimetableApi(ZonedTimesMixin, ListApi):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = _query(self, TimetableQuerySerializer)
+        params = list_query(self, TimetableQuerySerializer)
         start = params.get("from")
         if start is None:
             today = timezone.now().astimezone(school_zone()).date()
@@ -536,7 +248,7 @@ class TimetableApi(ZonedTimesMixin, ListApi):
         lessons = lessons_for_lister(
             lister=self.lister, mine=not self.lister.facts.is_school_staff, ties=True
         )
-        return _overlapping(lessons, {"from": start, "to": end}).order_by("scheduled_start", "id")
+        return overlapping(lessons, {"from": start, "to": end}).order_by("scheduled_start", "id")
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

@@ -4,9 +4,13 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
 
+from home.models import HomePage
 from webinars.models import Enrollment, Guardianship, Lesson, Recording, Room, Subject
 from webinars.services.rooms import room_ensure_for_lesson
 from webinars.services.tokens import api_token_issue
@@ -82,3 +86,16 @@ def make_guardian(parent: User, child: User) -> Guardianship:
 
 def make_recording(room: Room, **fields) -> Recording:
     return Recording.objects.create(room=room, **fields)
+
+
+def home_page() -> Page:
+    """The site's home page, rebuilt if another transactional test flushed the tables."""
+    code = get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    Locale.objects.get_or_create(language_code=code)
+    home = Page.objects.filter(depth=2, slug="home").first()
+    if home is None:
+        root = Page.objects.filter(depth=1).first() or Page.add_root(title="Root", slug="root")
+        home = root.add_child(instance=HomePage(title="Cedar school webinars", slug="home"))
+    if not Site.objects.filter(is_default_site=True).exists():
+        Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
+    return home

@@ -12,15 +12,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from wagtail.coreutils import get_supported_content_language_variant
-from wagtail.models import Locale, Page, Site
 
-from home.models import HomePage
 from tests.browser.conftest import axe_violations, screenshot
-from tests.factories import make_lesson, make_recording, make_room, make_subject, make_user
+from tests.factories import (
+    home_page,
+    make_lesson,
+    make_recording,
+    make_room,
+    make_subject,
+    make_user,
+)
 from webinars.choices import RecordingStatus, RoomStatus
 from webinars.models import Room
 from webinars.pages import OpenLessonsPage
@@ -29,19 +32,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def home_page() -> Page:
-    """The site's home page, rebuilt if another transactional test flushed the tables."""
-    code = get_supported_content_language_variant(settings.LANGUAGE_CODE)
-    Locale.objects.get_or_create(language_code=code)
-    home = Page.objects.filter(depth=2, slug="home").first()
-    if home is None:
-        root = Page.objects.filter(depth=1).first() or Page.add_root(title="Root", slug="root")
-        home = root.add_child(instance=HomePage(title="Cedar school webinars", slug="home"))
-    if not Site.objects.filter(is_default_site=True).exists():
-        Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
-    return home
 
 
 @pytest.fixture

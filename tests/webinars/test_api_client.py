@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from tests.factories import (
     enroll,
+    home_page,
     make_api_token,
     make_lesson,
     make_recording,
@@ -98,6 +99,7 @@ class World:
 
 @pytest.fixture
 def world(live_server) -> World:
+    home_page()  # the site, also when an earlier transactional test flushed the tables
     subject = make_subject()
     users = {
         "staff": make_user("staff", is_staff=True, is_superuser=True, password=PASSWORD),

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from tests.factories import (
     enroll,
+    home_page,
     make_api_token,
     make_lesson,
     make_recording,
@@ -73,6 +74,7 @@ checks.positive_data_acceptance.expected-statuses = {ACCEPTED}, "410"]
 @pytest.fixture
 def school(live_server) -> dict[str, str]:
     """Rooms with small ids (1, 2, …: what generated ids hit), a calendar token, a staff user."""
+    home_page()  # the site, also when an earlier transactional test flushed the tables
     subject = make_subject()
     staff = make_user("staff", is_staff=True, is_superuser=True)
     student = make_user("student")

@@ -1,5 +1,5 @@
-"""``webinars.api.lesson_rows.lesson_rows`` (the lessons list's rows read as values) equals the plain
-path, ``LessonRowSerializer`` over the list's queryset, row by row (its docstring)."""
+"""``webinars.api.lesson_rows.lesson_rows`` (the lessons list's rows read as values) equals
+the plain path, ``LessonRowSerializer`` over the list's queryset, row by row (its docstring)."""
 
 from datetime import timedelta
 from zoneinfo import ZoneInfo

@@ -36,6 +36,6 @@ urlpatterns = [
     *lessons.urlpatterns,
     *me.urlpatterns,
     # Last: any other path under /api/ (a bad id, a typo, any method) is a JSON 404, not
-    # Wagtail's page (docs/api-schema.md).
-    re_path(r"^.*$", UnknownApiPath.as_view(), name="api-unknown"),
+    # Wagtail's page (docs/api-schema.md). ``[\s\S]``, not ``.``: a path may hold a line break.
+    re_path(r"^[\s\S]*$", UnknownApiPath.as_view(), name="api-unknown"),
 ]

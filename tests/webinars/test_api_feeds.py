@@ -233,7 +233,7 @@ def test_the_databases_json_equals_the_serializers_items(postgres_only, zone):
             start=start,
             teacher=teacher,
             is_open=True,
-            title=f"Open {n} \\ ünïcode",
+            title=f"Open {n} \\ ünïcode\t😀 \x01 </script>",
             description="Bring a ruler.\nAnd a pen." if n else "",
         )
         make_room(lesson)

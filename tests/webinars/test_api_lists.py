@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -462,7 +463,7 @@ def test_ties_by_ids_equal_the_viewer_ties_for_everyone(school):
     of two, a co-teacher, a person tied to nothing."""
     from django.contrib.auth.models import User
 
-    from webinars.selectors.lessons import tied_by_annotations, tied_by_ids
+    from webinars.selectors.lessons import lister_for, tied_by_annotations, tied_by_ids
     from webinars.selectors.viewer import viewer_ties
 
     enroll(school.alice, school.maths)  # Maths lessons here name classes: no tie through this
@@ -471,12 +472,51 @@ def test_ties_by_ids_equal_the_viewer_ties_for_everyone(school):
     extra = make_lesson(start=at("2026-09-15", "09:00"), subject=school.art, teacher=school.vera)
     extra.co_teachers.add(school.tom)
     for user in User.objects.all():
-        by_ids = set(Lesson.objects.filter(tied_by_ids(user.pk)).values_list("pk", flat=True))
+        tied = tied_by_ids(lister_for(user=user))
+        by_ids = set(Lesson.objects.filter(tied).values_list("pk", flat=True))
         by_annotations = set(
             Lesson.objects.annotate(**viewer_ties(user_id=user.pk))
             .filter(tied_by_annotations(user.pk))
             .values_list("pk", flat=True)
         )
         assert by_ids == by_annotations, user.username
-    assert Lesson.objects.filter(tied_by_ids(school.olga.pk)).count() == 0
-    assert Lesson.objects.filter(tied_by_ids(school.pat.pk)).count() == 5
+    assert Lesson.objects.filter(tied_by_ids(lister_for(user=school.olga))).count() == 0
+    assert Lesson.objects.filter(tied_by_ids(lister_for(user=school.pat))).count() == 5
+
+
+def test_the_lister_read_in_one_statement_equals_the_orm_for_everyone(
+    school, django_assert_num_queries
+):
+    """``lister_for`` (one plain statement) against the ORM's answers for every person of the
+    school: their facts (``viewer_facts_for``), Teachers, and the ids of their ties — with
+    a staff member in two staff groups, a teacher who co-teaches, a parent of two."""
+    from django.contrib.auth.models import Group, User
+
+    from webinars.models import Enrollment, SchoolClass
+    from webinars.people import TEACHERS
+    from webinars.selectors.lessons import lister_for
+    from webinars.selectors.viewer import viewer_facts_for
+
+    make_guardian(school.pat, school.bob)
+    enroll(school.alice, school.art)
+    school.dina.groups.add(Group.objects.get_or_create(name="Methodist")[0])
+    school.dina.groups.add(Group.objects.get_or_create(name=TEACHERS)[0])
+    school.algebra.co_teachers.add(school.vera)
+    students = SchoolClass.students.through.objects
+    for user in User.objects.all():
+        ours = Q(user_id=user.pk) | Q(user__guardians__parent_id=user.pk)
+        enrolled = Q(student_id=user.pk) | Q(student__guardians__parent_id=user.pk)
+        co_taught = Lesson.co_teachers.through.objects.filter(user_id=user.pk)
+        with django_assert_num_queries(1):
+            lister = lister_for(user=user)
+        assert lister.facts == viewer_facts_for(user=user), user.username
+        assert lister.is_teacher == user.groups.filter(name=TEACHERS).exists(), user.username
+        assert lister.class_ids == set(
+            students.filter(ours).values_list("schoolclass_id", flat=True)
+        )
+        assert lister.subject_ids == set(
+            Enrollment.objects.filter(enrolled).values_list("subject_id", flat=True)
+        )
+        assert lister.co_taught_ids == set(co_taught.values_list("lesson_id", flat=True))
+    assert lister_for(user=school.dina).facts.staff_group == "Director"  # the first by name
+    assert lister_for(user=school.pat).class_ids == {school.class_a.pk, school.class_b.pk}

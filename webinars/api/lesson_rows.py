@@ -7,6 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from webinars.models import Lesson
+from webinars.selectors.lesson_counts import lessons_count
 
 # What ``lesson_rows`` reads of each lesson: the columns ``LessonRowSerializer`` shows.
 LESSON_ROW_COLUMNS = (
@@ -39,15 +40,15 @@ def _name(username: str, first_name: str, last_name: str) -> str:
 
 
 class _LessonRows:
-    """``lessons`` for the paginator: counted as they are (``SELECT COUNT(*)`` without the
-    columns' joins), sliced as ``LESSON_ROW_COLUMNS`` tuples."""
+    """``lessons`` for the paginator: counted as they are (``lessons_count``: without the
+    columns' joins, kept under the lessons' stamp), sliced as ``LESSON_ROW_COLUMNS`` tuples."""
 
     def __init__(self, lessons):
         self.lessons = lessons
         self.ordered = lessons.ordered
 
     def count(self) -> int:
-        return self.lessons.count()
+        return lessons_count(self.lessons)
 
     def __len__(self) -> int:
         return self.count()

@@ -15,14 +15,16 @@ number of queries whatever its size (tests count them with 5 and 50 rows).
 """
 
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import or_
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from webinars import roles
-from webinars.choices import RoomType
+from webinars.choices import STAFF_ROLE_GROUPS, RoomType
 from webinars.models import (
     Enrollment,
     Guardianship,
@@ -34,7 +36,7 @@ from webinars.models import (
 )
 from webinars.people import TEACHERS
 from webinars.roles import ViewerFacts
-from webinars.selectors.viewer import TIES, viewer_facts_for, viewer_ties
+from webinars.selectors.viewer import TIES, viewer_ties
 
 # What a lesson row of the API reads; everything else (descriptions, images) stays deferred.
 LESSON_LIST_FIELDS = (
@@ -70,12 +72,15 @@ PERSON_FIELDS = ("id", "username", "first_name", "last_name")
 
 @dataclass(frozen=True, slots=True)
 class Lister:
-    """Who is asking for a list: their facts about themselves, and whether they see every
-    lesson (``roles.may_list_every_lesson``; the Teachers membership is read only when the
-    facts alone do not decide it)."""
+    """Who is asking for a list: their facts about themselves, whether they are in Teachers,
+    and the ids their ties to lessons go through (``tied_by_ids``): the classes and enrolled
+    subjects of theirs and of their children, and the lessons they co-teach."""
 
     facts: ViewerFacts
     is_teacher: bool
+    class_ids: frozenset = frozenset()
+    subject_ids: frozenset = frozenset()
+    co_taught_ids: frozenset = frozenset()
 
     @property
     def user_id(self) -> int:
@@ -86,14 +91,73 @@ class Lister:
         return roles.may_list_every_lesson(self.facts, is_teacher=self.is_teacher)
 
 
+@lru_cache(maxsize=1)
+def _lister_sql() -> str:
+    """One statement for everything ``lister_for`` reads, a row per fact: ``(kind, name, id)``
+    — ``group`` rows name the user's staff-role and Teachers groups, ``class``, ``subject`` and
+    ``lesson`` rows give the ids of ``Lister``. Parameters: ``_lister_params``."""
+    quote = connection.ops.quote_name
+    user_groups = quote(get_user_model().groups.through._meta.db_table)
+    groups = quote(Group._meta.db_table)
+    class_students = quote(SchoolClass.students.through._meta.db_table)
+    enrollment = quote(Enrollment._meta.db_table)
+    guardianship = quote(Guardianship._meta.db_table)
+    co_teachers = quote(Lesson.co_teachers.through._meta.db_table)
+    names = ", ".join(["%s"] * (len(STAFF_ROLE_GROUPS) + 1))
+    children = f"SELECT g.child_id FROM {guardianship} g WHERE g.parent_id = %s"  # noqa: S608
+    return f"""
+        SELECT 'group', gr.name, CAST(NULL AS bigint)
+          FROM {user_groups} ug JOIN {groups} gr ON gr.id = ug.group_id
+          WHERE ug.user_id = %s AND gr.name IN ({names})
+        UNION ALL
+        SELECT 'class', NULL, cs.schoolclass_id FROM {class_students} cs
+          WHERE cs.user_id = %s OR cs.user_id IN ({children})
+        UNION ALL
+        SELECT 'subject', NULL, e.subject_id FROM {enrollment} e
+          WHERE e.student_id = %s OR e.student_id IN ({children})
+        UNION ALL
+        SELECT 'lesson', NULL, c.lesson_id FROM {co_teachers} c WHERE c.user_id = %s
+    """  # noqa: S608 - names from model metadata, values bound
+
+
+def _lister_params(user_id: int) -> list:
+    return [user_id, *STAFF_ROLE_GROUPS, TEACHERS, *([user_id] * 5)]
+
+
 def lister_for(*, user) -> Lister:
-    """The signed-in ``user`` as a lister: their facts (one query) and, unless they are school
-    staff, whether they are in Teachers (one more)."""
-    facts = viewer_facts_for(user=user)
-    if roles.may_list_every_lesson(facts, is_teacher=False):
-        return Lister(facts=facts, is_teacher=False)
-    is_teacher = Group.objects.filter(user=user.pk, name=TEACHERS).exists()
-    return Lister(facts=facts, is_teacher=is_teacher)
+    """The signed-in ``user`` as a lister, in one plain statement (``_lister_sql``).
+
+    Why not the ORM: a list's own work is two or three queries, and reading who the lister
+    is took five more — their facts (``viewer_facts_for``), the Teachers membership, their
+    classes, subjects and co-taught lessons — whose compiling cost more than the database's
+    answers: a third of a student's ``GET /api/lessons/`` (bench/bench_api_lists.py). The
+    same facts in one statement built from the models' metadata; a test proves them equal to
+    the ORM's for every person of a school.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_lister_sql(), _lister_params(user.pk))
+        rows = cursor.fetchall()
+    ids = {"class": set(), "subject": set(), "lesson": set()}
+    group_names = set()
+    for kind, name, pk in rows:
+        if kind == "group":
+            group_names.add(name)
+        else:
+            ids[kind].add(pk)
+    staff_groups = sorted(group_names & set(STAFF_ROLE_GROUPS))
+    facts = ViewerFacts(
+        user_id=user.pk,
+        is_staff=user.is_staff,
+        is_superuser=user.is_superuser,
+        staff_group=staff_groups[0] if staff_groups else None,
+    )
+    return Lister(
+        facts=facts,
+        is_teacher=TEACHERS in group_names,
+        class_ids=frozenset(ids["class"]),
+        subject_ids=frozenset(ids["subject"]),
+        co_taught_ids=frozenset(ids["lesson"]),
+    )
 
 
 def tied_by_annotations(user_id: int) -> Q:
@@ -102,32 +166,22 @@ def tied_by_annotations(user_id: int) -> Q:
     return reduce(or_, (Q(**{tie: True}) for tie in TIES), Q(teacher_id=user_id))
 
 
-def tied_by_ids(user_id: int) -> Q:
-    """The lessons the user is tied to — teaches, co-teaches, is expected in, or a child of
+def tied_by_ids(lister: Lister) -> Q:
+    """The lessons the lister is tied to — teaches, co-teaches, is expected in, or a child of
     theirs is (docs/roles.md) — as a filter on the lesson's own indexed columns.
 
     Why not ``tied_by_annotations``: ``viewer_ties`` are EXISTS subqueries correlated with each
     lesson, which PostgreSQL runs row by row, so counting a student's lessons among 100,000
-    took two seconds (bench/bench_api_lists.py). The same ties read first as the user's few
-    ids (their and their children's classes and enrolled subjects, the lessons they co-teach:
-    three small queries) let the database combine index scans instead. A test proves both
-    paths give the same lessons for every person of a school, on SQLite and PostgreSQL.
+    took two seconds (bench/bench_api_lists.py). The same ties through the lister's few ids
+    (``lister_for`` reads them) let the database combine index scans instead, and keep the
+    count to the lessons table (``lesson_counts``). A test proves both paths give the same
+    lessons for every person of a school, on SQLite and PostgreSQL.
     """
-    students = SchoolClass.students.through.objects
-    ours = Q(user_id=user_id) | Q(user__guardians__parent_id=user_id)
-    class_ids = set(students.filter(ours).values_list("schoolclass_id", flat=True))
-    enrolled = Q(student_id=user_id) | Q(student__guardians__parent_id=user_id)
-    subject_ids = set(Enrollment.objects.filter(enrolled).values_list("subject_id", flat=True))
-    co_taught = set(
-        Lesson.co_teachers.through.objects.filter(user_id=user_id).values_list(
-            "lesson_id", flat=True
-        )
-    )
     return (
-        Q(teacher_id=user_id)
-        | Q(pk__in=co_taught)
-        | Q(school_class_id__in=class_ids)
-        | Q(school_class__isnull=True, subject_id__in=subject_ids)
+        Q(teacher_id=lister.user_id)
+        | Q(pk__in=lister.co_taught_ids)
+        | Q(school_class_id__in=lister.class_ids)
+        | Q(school_class__isnull=True, subject_id__in=lister.subject_ids)
     )
 
 
@@ -142,9 +196,9 @@ def lessons_for_lister(*, lister: Lister, mine: bool = False, ties: bool = False
     if ties:
         lessons = lessons.annotate(**viewer_ties(user_id=lister.user_id))
     if mine:
-        lessons = lessons.filter(tied_by_ids(lister.user_id))
+        lessons = lessons.filter(tied_by_ids(lister))
     elif not lister.sees_every_lesson:
-        lessons = lessons.filter(tied_by_ids(lister.user_id) | Q(is_open=True))
+        lessons = lessons.filter(tied_by_ids(lister) | Q(is_open=True))
     return (
         lessons.select_related("subject", "teacher", "school_class", "room")
         .only(*LESSON_LIST_FIELDS)
@@ -184,7 +238,7 @@ def rooms_for_lister(*, lister: Lister) -> QuerySet:
     if lister.facts.is_school_staff:
         return rooms
     user_id = lister.user_id
-    readable_lessons = Lesson.objects.filter(tied_by_ids(user_id) | Q(is_open=True)).values("pk")
+    readable_lessons = Lesson.objects.filter(tied_by_ids(lister) | Q(is_open=True)).values("pk")
     hosts = MeetingPage.hosts.through.objects.filter(
         meetingpage__room=OuterRef("pk"), user_id=user_id
     )

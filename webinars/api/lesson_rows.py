@@ -4,6 +4,7 @@
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from webinars.models import Lesson
@@ -54,7 +55,15 @@ class _LessonRows:
         return self.count()
 
     def __getitem__(self, index):
-        return list(self.lessons.prefetch_related(None).values_list(*LESSON_ROW_COLUMNS)[index])
+        rows = self.lessons.prefetch_related(None).values_list(*LESSON_ROW_COLUMNS, _co_taught())
+        return list(rows[index])
+
+
+def _co_taught() -> Exists:
+    """Whether a lesson has co-teachers: their query is asked only for the page's lessons that
+    do (most lessons have none, and the query cost as much as the page's own)."""
+    links = Lesson.co_teachers.through.objects.filter(lesson_id=OuterRef("pk"))
+    return Exists(links)
 
 
 def lesson_rows(lessons, *, paginate, zone: ZoneInfo) -> list[dict]:
@@ -66,15 +75,17 @@ def lesson_rows(lessons, *, paginate, zone: ZoneInfo) -> list[dict]:
     co-teachers' prefetch machinery and 600 serializer fields took 16–25 ms in-process where
     the page's two queries take 2 ms (bench/bench_api_lists.py's database). Here the same
     columns come as tuples (``values_list``: the same joins, filters and ordering; the count
-    is the lessons' own, without the joins), the co-teachers of the page in one query ordered
-    as the prefetch orders them, and the rows are shaped once. The query count is unchanged.
-    A test compares both paths row by row, on SQLite and PostgreSQL.
+    is the lessons' own, without the joins: ``lesson_counts``), the co-teachers of the page's
+    lessons that have any in one query ordered as the prefetch orders them (none when no
+    lesson on the page has co-teachers), and the rows are shaped once. A test compares both
+    paths row by row, on SQLite and PostgreSQL.
     """
     page = paginate(_LessonRows(lessons))
     co_teachers: dict[int, list[dict]] = {}
-    if page:
+    co_taught = [row[0] for row in page if row[-1]]
+    if co_taught:
         links = (
-            Lesson.co_teachers.through.objects.filter(lesson_id__in=[row[0] for row in page])
+            Lesson.co_teachers.through.objects.filter(lesson_id__in=co_taught)
             .order_by("user__last_name", "user__first_name", "user__username")
             .values_list(
                 "lesson_id", "user__id", "user__username", "user__first_name", "user__last_name"
@@ -106,6 +117,7 @@ def lesson_rows(lessons, *, paginate, zone: ZoneInfo) -> list[dict]:
         room_status,
         room_is_open,
         room_slug,
+        _has_co_teachers,
     ) in page:
         public = room_id is not None and is_open and room_is_open and room_slug
         rows.append(

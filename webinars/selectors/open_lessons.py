@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
@@ -59,9 +60,11 @@ def _json_iso(column: str) -> str:
     """``column`` (timestamptz) as a JSON string, as Python's ``isoformat()`` writes it in the
     session's zone: ``"2026-09-14T09:00:00+02:00"``; PostgreSQL's own JSON form, except that
     with microseconds Python writes all six digits (``.500000``, PostgreSQL ``.5``)."""
+    # whole seconds, tested on the epoch (no zone to apply: a third of the cost of date_trunc)
     return (
         f"CASE WHEN {column} IS NULL THEN 'null' "
-        f"WHEN date_trunc('second', {column}) = {column} THEN to_json({column})::text "
+        f"WHEN date_part('epoch', {column}) = trunc(date_part('epoch', {column})) "
+        f"THEN to_json({column})::text "
         f"ELSE '\"' || to_char({column}, 'YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM') || '\"' END"
     )
 
@@ -128,13 +131,8 @@ def open_lessons_feed_json(
         "l_id": "id",
         "l_title": "title",
         "l_description": "description",
-        "s_id": "subject__id",
-        "s_name": "subject__name",
-        "s_code": "subject__code",
-        "u_id": "teacher__id",
-        "u_username": "teacher__username",
-        "u_first_name": "teacher__first_name",
-        "u_last_name": "teacher__last_name",
+        "s_id": "subject_id",
+        "u_id": "teacher_id",
         "l_start": "scheduled_start",
         "l_end": "scheduled_end",
         "l_is_open": "is_open",
@@ -146,24 +144,22 @@ def open_lessons_feed_json(
         .values(**{alias: F(path) for alias, path in columns.items()})
     )
     rows_sql, rows_params = rows.query.sql_with_params()
+    subject = _json_object(
+        {"id": _json_int("id"), "name": _json_text("name"), "code": _json_text("code")}
+    )
     # User.get_full_name() is "first last".strip(), or the username (LessonSerializer)
     name = (
-        "COALESCE(NULLIF(btrim(t.u_first_name || ' ' || t.u_last_name,"
-        " E' \\t\\n\\r\\f' || chr(11)), ''), t.u_username)"
+        "COALESCE(NULLIF(btrim(first_name || ' ' || last_name,"
+        " E' \\t\\n\\r\\f' || chr(11)), ''), username)"
     )
+    teacher = _json_object({"id": _json_int("id"), "name": _json_text(name)})
     lesson = _json_object(
         {
             "id": _json_int("t.l_id"),
             "title": _json_text("t.l_title"),
             "description": _json_text("t.l_description"),
-            "subject": _json_object(
-                {
-                    "id": _json_int("t.s_id"),
-                    "name": _json_text("t.s_name"),
-                    "code": _json_text("t.s_code"),
-                }
-            ),
-            "teacher": _json_object({"id": _json_int("t.u_id"), "name": _json_text(name)}),
+            "subject": "s.json",
+            "teacher": "u.json",
             "scheduled_start": _json_iso("t.l_start"),
             "scheduled_end": _json_iso("t.l_end"),
             "is_open": _json_bool("t.l_is_open"),
@@ -180,11 +176,21 @@ def open_lessons_feed_json(
             "lesson": lesson,
         }
     )
+    quote = connection.ops.quote_name
+    subjects, users = quote(Subject._meta.db_table), quote(get_user_model()._meta.db_table)
+    # The subjects' and teachers' objects are written once each (``s``, ``u``), not per lesson.
     sql = f"""
-        WITH z AS MATERIALIZED (SELECT set_config('TimeZone', %s, true) AS zone)
+        WITH z AS MATERIALIZED (SELECT set_config('TimeZone', %s, true) AS zone),
+        t AS MATERIALIZED ({rows_sql}),
+        s AS MATERIALIZED (
+            SELECT id, {subject} AS json FROM {subjects} WHERE id IN (SELECT s_id FROM t)
+        ),
+        u AS MATERIALIZED (
+            SELECT id, {teacher} AS json FROM {users} WHERE id IN (SELECT u_id FROM t)
+        )
         SELECT '[' || COALESCE(string_agg({item}, ',' ORDER BY t.l_start, t.l_id), '') || ']'
-        FROM z, ({rows_sql}) t
-    """  # noqa: S608 - the ORM's query; every value is a parameter, every key a constant
+        FROM z, t JOIN s ON s.id = t.s_id JOIN u ON u.id = t.u_id
+    """  # noqa: S608 - the ORM's query; every value is a parameter, every name a constant
     # The times are written in the session's zone, set for this statement's transaction only
     # (``z``, read before any row: every row joins it). Inside a longer transaction it is set
     # back at once: Django reads every other timestamp in the connection's own zone.

@@ -318,22 +318,32 @@ def test_old_drf_tokens_become_api_tokens_that_keep_working(django_assert_max_nu
 
 @pytest.mark.django_db(transaction=True)
 def test_migrating_converts_the_drf_tokens_in_the_database():
-    """The real migration, from 0009 to 0010, with a DRF token row written before it."""
+    """The real migration, from 0009 to 0010, with a DRF token row written before it; the
+    database is migrated to the latest state again afterwards (later tests need it)."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
     before, after = [("webinars", "0009_register_notices")], [("webinars", "0010_api_tokens")]
     teacher = make_user("teacher")
     executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    drf_token = Token.objects.create(user=teacher)
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(after)
-    assert not Token.objects.exists()
-    token = token_of(drf_token.key)
-    assert (token.user_id, token.name, token.prefix) == (teacher.pk, "API token", drf_token.key[:8])
-    assert bearer(drf_token.key).get("/api/me/").json()["username"] == "teacher"
+    try:
+        executor.migrate(before)
+        drf_token = Token.objects.create(user=teacher)
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+        assert not Token.objects.exists()
+        token = token_of(drf_token.key)
+        assert (token.user_id, token.name, token.prefix) == (
+            teacher.pk,
+            "API token",
+            drf_token.key[:8],
+        )
+        assert bearer(drf_token.key).get("/api/me/").json()["username"] == "teacher"
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 # --- The admin -------------------------------------------------------------------------------

@@ -2,14 +2,14 @@
 
     .venv/bin/python bench/bench_join.py [--seconds 8] [--joins 10000] [--spread 60]
 
-What it does, all bounded and cleaned up at the end:
-1. creates a fresh PostgreSQL database (``bench_join``; dropped afterwards) and migrates it, with
-   settings written to a temporary module: the portal's database settings (prepared statements
-   on; ``--no-prepared`` for the comparison), DEBUG off, JWT on, the per-link throttle raised through
+What it does, all bounded and cleaned up at the end (``harness``):
+1. a fresh PostgreSQL database ``bench_join`` (dropped afterwards), migrated, on the bench
+   settings over the portal's base settings: its database settings (prepared statements on;
+   ``--no-prepared`` for the comparison), DEBUG off, JWT on, the per-link throttle raised through
    ``THROTTLE_PUBLIC_JOIN_SLUG`` (20000/min; ``THROTTLE_PUBLIC_JOIN_IP`` keeps 20/min because
    every simulated parent comes from their own address, sent as X-Forwarded-For behind
-   ``NUM_PROXIES=1``; both can be overridden from the environment), and a bench-only urlconf
-   that adds one trivial authenticated DRF view (``GET /bench/ping/``) in front of the portal's;
+   ``NUM_PROXIES=1``; both can be overridden from the environment), with the bench urlconf's
+   trivial authenticated DRF view (``GET /bench/ping-api/``) in front of the portal's urls;
 2. seeds a subject with a teacher, 200 enrolled students (API tokens) and an open lesson whose
    room is inside its window;
 3. starts gunicorn on 127.0.0.1 as the Dockerfile runs it: 3 workers × 4 threads (``--workers``,
@@ -30,78 +30,21 @@ shared, so figures are noisy: run it once or twice and read them with that in mi
 """
 
 import argparse
-import http.client
-import json
 import os
 import queue
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
-import textwrap
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from harness import admin_sql, free_port
+from harness import bench_database, gunicorn, timed_request
 
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = REPO / ".venv" / "bin" / "python"
-GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
 DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_join")
-
-SETTINGS_MODULE = textwrap.dedent(
-    """
-    from portal.settings.base import *  # noqa: F403
-
-    DEBUG = False
-    SECRET_KEY = "bench-join-secret-key-not-for-production-0123456789"
-    ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-    # the portal's own database settings (DATABASE_URL, DB_PREPARED_STATEMENTS), kept open longer
-    DATABASES["default"]["CONN_MAX_AGE"] = 600
-    JITSI_JWT_ENABLED = True
-    JITSI_JWT_SECRET = "bench-jitsi-secret-at-least-32-bytes-long"
-    ROOT_URLCONF = "bench_join_urls"
-    STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
-    LOGGING["loggers"]["webinars"]["level"] = "WARNING"
-    """
-)
-
-URLS_MODULE = textwrap.dedent(
-    """
-    from django.urls import path
-    from rest_framework.permissions import IsAuthenticated
-    from rest_framework.response import Response
-    from rest_framework.views import APIView
-
-    from portal.urls import urlpatterns as portal_urlpatterns
-
-    class BenchPingApi(APIView):
-        '''The trivial authenticated DRF endpoint the join is compared with.'''
-
-        permission_classes = [IsAuthenticated]
-
-        def get(self, request):
-            return Response({"ok": True, "user": request.user.pk})
-
-
-    urlpatterns = [
-        path("bench/ping/", BenchPingApi.as_view()),
-        *portal_urlpatterns,
-    ]
-    """
-)
 
 
 def seed(n_students: int) -> dict:
     """Runs in this process with the bench settings: rows the requests will use."""
-    import django
-
-    django.setup()
     from datetime import timedelta
 
     from django.db import connection
@@ -162,38 +105,11 @@ def seed(n_students: int) -> dict:
     }
 
 
-def request(
-    port: int, method: str, path: str, *, token=None, body=None, client_ip=None, timeout=10.0
-):
-    """One request on a fresh connection (as browsers from many homes would open)."""
-    headers = {"Accept": "application/json"}
-    if client_ip:
-        headers["X-Forwarded-For"] = client_ip  # the server runs with NUM_PROXIES=1
-    payload = None
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    if body is not None:
-        payload = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=payload, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
-def wait_ready(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            if request(port, "GET", "/api/health/", timeout=2) == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not become ready in time")
+def request(port: int, method: str, path: str, *, token=None, body=None, client_ip=None) -> int:
+    """One request on a fresh connection; its status. ``client_ip`` goes as X-Forwarded-For
+    (the server runs with NUM_PROXIES=1)."""
+    headers = {"X-Forwarded-For": client_ip} if client_ip else None
+    return timed_request(port, method, path, token=token, body=body, headers=headers, timeout=10)[0]
 
 
 def throughput(port: int, make_call, *, seconds: float, concurrency: int) -> dict:
@@ -292,6 +208,57 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+def join_vs_trivial(port: int, data: dict, args) -> float:
+    """The throughput rounds (module docstring, 4.); prints them, answers the median ratio."""
+    tokens, room_id = data["tokens"], data["room_id"]
+
+    def as_students(method: str, path: str):
+        """A call for ``throughput``: client ``worker``'s ``n``-th request, as one student."""
+
+        def call(worker: int, n: int) -> int:
+            return request(port, method, path, token=tokens[(worker * 997 + n) % len(tokens)])
+
+        return call
+
+    trivial = as_students("GET", "/bench/ping-api/")
+    join = as_students("POST", f"/api/rooms/{room_id}/join/")
+    permissions = as_students("GET", f"/api/rooms/{room_id}/permissions/")
+
+    for call in (trivial, join):  # warm both workers
+        throughput(port, call, seconds=1, concurrency=args.concurrency)
+    results: dict[str, list] = {"trivial": [], "join": [], "permissions": []}
+    print(
+        f"\nthroughput: {args.concurrency} clients, {args.seconds:.0f} s per round, "
+        f"gunicorn {args.workers} workers × {args.threads} threads"
+    )
+    ratios = []
+    for round_ in range(args.rounds):
+        pair = {}
+        pairs = (("trivial", trivial), ("join", join))
+        for name, call in pairs if round_ % 2 == 0 else reversed(pairs):
+            result = throughput(port, call, seconds=args.seconds, concurrency=args.concurrency)
+            results[name].append(result)
+            pair[name] = result["rps"]
+            print(
+                f"  round {round_ + 1} {name:<12} {result['rps']:7.1f} req/s  "
+                f"errors {result['errors']}"
+            )
+        ratios.append(pair["join"] / pair["trivial"])
+    result = throughput(port, permissions, seconds=args.seconds, concurrency=args.concurrency)
+    results["permissions"].append(result)
+    print(f"  (reference) {'permissions':<8} {result['rps']:7.1f} req/s  errors {result['errors']}")
+    trivial_rps = statistics.mean(r["rps"] for r in results["trivial"])
+    join_rps = statistics.mean(r["rps"] for r in results["join"])
+    # back-to-back pairs share the machine's momentary load; their median ratio is the figure
+    ratio = statistics.median(ratios)
+    print(
+        f"  mean: trivial {trivial_rps:.1f} req/s, join {join_rps:.1f} req/s; "
+        f"per-round ratios {', '.join(f'{r:.0%}' for r in ratios)}"
+    )
+    print(f"  → join is {ratio:.0%} of trivial (median of rounds; target ≥ 50%)")
+    return ratio
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput round")
@@ -312,49 +279,18 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-join-"))
-    db_url = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-    (tmp / "bench_join_settings.py").write_text(SETTINGS_MODULE)
-    (tmp / "bench_join_urls.py").write_text(URLS_MODULE)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench_join_settings",
-        "DATABASE_URL": db_url,
+    # each parent joins from their own address (behind one proxy): the per-IP throttle keeps
+    # its production rate; the per-link cap is raised for a 10,000-guest assembly
+    settings_env = {
         "DB_PREPARED_STATEMENTS": "0" if args.no_prepared else "1",
-        "PYTHONPATH": f"{tmp}{os.pathsep}{REPO}",
-        # each parent joins from their own address (behind one proxy): the per-IP throttle
-        # keeps its production rate; the per-link cap is raised for a 10,000-guest assembly
+        "JITSI_JWT_ENABLED": "1",
+        "JITSI_JWT_SECRET": "bench-jitsi-secret-at-least-32-bytes-long",
         "NUM_PROXIES": "1",
         "THROTTLE_PUBLIC_JOIN_IP": os.environ.get("THROTTLE_PUBLIC_JOIN_IP", "20/min"),
         "THROTTLE_PUBLIC_JOIN_SLUG": os.environ.get("THROTTLE_PUBLIC_JOIN_SLUG", "20000/min"),
-        "HOME": str(tmp),  # gunicorn 27 keeps its control socket under $HOME/.gunicorn
     }
-    os.environ.update(
-        {
-            k: env[k]
-            for k in (
-                "DJANGO_SETTINGS_MODULE",
-                "DATABASE_URL",
-                "DB_PREPARED_STATEMENTS",
-                "THROTTLE_PUBLIC_JOIN_IP",
-                "THROTTLE_PUBLIC_JOIN_SLUG",
-            )
-        }
-    )
-    sys.path[:0] = [str(tmp), str(REPO)]
-
     print(f"database {DB_NAME}: create and migrate …", flush=True)
-    admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
-    server = None
-    try:
-        subprocess.run(
-            [str(PYTHON), "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=REPO,
-            env=env,
-            check=True,
-            timeout=600,
-        )
+    with bench_database(DB_NAME, extra_env=settings_env) as env:
         data = seed(args.students)
         print(
             f"queries per join: student {data['queries_student_join']}, "
@@ -362,93 +298,15 @@ def main() -> int:
             f"Bearer through the API {data['queries_bearer_join']} "
             f"({data['queries_bearer_join_first_use']} on a token's first use in the hour)"
         )
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                str(GUNICORN),
-                "portal.wsgi:application",
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "30",
-                "--backlog",
-                "2048",
-                "--log-level",
-                "warning",
-            ],
-            cwd=REPO,
-            env=env,
-            start_new_session=True,
-        )
-        wait_ready(port, time.monotonic() + 60)
-        tokens, room_id, slug = data["tokens"], data["room_id"], data["slug"]
-
-        def trivial(worker, n):
-            return request(
-                port, "GET", "/bench/ping/", token=tokens[(worker * 997 + n) % len(tokens)]
+        with gunicorn(env, workers=args.workers, threads=args.threads, timeout=30) as port:
+            ratio = join_vs_trivial(port, data, args)
+            print(
+                f"\nassembly: {args.joins} anonymous public joins over {args.spread:.0f} s "
+                f"({args.joins / args.spread:.0f}/s), {args.pool} client threads"
             )
-
-        def join(worker, n):
-            return request(
-                port,
-                "POST",
-                f"/api/rooms/{room_id}/join/",
-                token=tokens[(worker * 997 + n) % len(tokens)],
+            outcome = assembly(
+                port, data["slug"], joins=args.joins, spread=args.spread, pool=args.pool
             )
-
-        def permissions(worker, n):
-            return request(
-                port,
-                "GET",
-                f"/api/rooms/{room_id}/permissions/",
-                token=tokens[(worker * 997 + n) % len(tokens)],
-            )
-
-        for call in (trivial, join):  # warm both workers
-            throughput(port, call, seconds=1, concurrency=args.concurrency)
-        results: dict[str, list] = {"trivial": [], "join": [], "permissions": []}
-        print(
-            f"\nthroughput: {args.concurrency} clients, {args.seconds:.0f} s per round, "
-            f"gunicorn {args.workers} workers × {args.threads} threads"
-        )
-        ratios = []
-        for round_ in range(args.rounds):
-            pair = {}
-            pairs = (("trivial", trivial), ("join", join))
-            for name, call in pairs if round_ % 2 == 0 else reversed(pairs):
-                result = throughput(port, call, seconds=args.seconds, concurrency=args.concurrency)
-                results[name].append(result)
-                pair[name] = result["rps"]
-                print(
-                    f"  round {round_ + 1} {name:<12} {result['rps']:7.1f} req/s  "
-                    f"errors {result['errors']}"
-                )
-            ratios.append(pair["join"] / pair["trivial"])
-        result = throughput(port, permissions, seconds=args.seconds, concurrency=args.concurrency)
-        results["permissions"].append(result)
-        print(
-            f"  (reference) {'permissions':<8} {result['rps']:7.1f} req/s  "
-            f"errors {result['errors']}"
-        )
-        trivial_rps = statistics.mean(r["rps"] for r in results["trivial"])
-        join_rps = statistics.mean(r["rps"] for r in results["join"])
-        # back-to-back pairs share the machine's momentary load; their median ratio is the figure
-        ratio = statistics.median(ratios)
-        print(
-            f"  mean: trivial {trivial_rps:.1f} req/s, join {join_rps:.1f} req/s; "
-            f"per-round ratios {', '.join(f'{r:.0%}' for r in ratios)}"
-        )
-        print(f"  → join is {ratio:.0%} of trivial (median of rounds; target ≥ 50%)")
-
-        print(
-            f"\nassembly: {args.joins} anonymous public joins over {args.spread:.0f} s "
-            f"({args.joins / args.spread:.0f}/s), {args.pool} client threads"
-        )
-        outcome = assembly(port, slug, joins=args.joins, spread=args.spread, pool=args.pool)
         due, service = outcome["due"], outcome["service"]
         print(
             f"  statuses {outcome['statuses']}  errors {outcome['errors']}  "
@@ -469,20 +327,6 @@ def main() -> int:
             f"errors {outcome['errors']} (0), p99 {p99 * 1000:.0f} ms (≤ 250 ms)"
         )
         return 0 if ok else 1
-    finally:
-        if server is not None:  # only the gunicorn this script started, by its process group
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        print(f"database {DB_NAME} dropped")
 
 
 if __name__ == "__main__":

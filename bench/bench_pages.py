@@ -2,12 +2,12 @@
 
     .venv/bin/python bench/bench_pages.py [--requests 200]
 
-What it does, bounded and cleaned up at the end:
-1. creates a fresh PostgreSQL database (``bench_pages``; dropped afterwards), migrates it, with
-   settings written to a temporary module: production's (DEBUG off, cached template loader,
-   secure cookies; only the HTTPS redirect off), JWT on, throttles raised, and a
-   bench-only urlconf adding one trivial Django view (``GET /bench/ping/``) in front of the
-   portal's (production urls stay untouched);
+What it does, bounded and cleaned up at the end (``harness``):
+1. a fresh PostgreSQL database ``bench_pages`` (dropped afterwards), migrated, on the bench
+   settings over production's (DEBUG off, cached template loader, secure cookies; only the
+   HTTPS redirect off: ``SECURE_SSL_REDIRECT=0``), JWT on, the anonymous throttle raised, with
+   the bench urlconf's trivial Django view (``GET /bench/ping/``) in front of the portal's
+   urls (production's urls stay untouched);
 2. seeds 10,000 lessons over a week (20 subjects, 50 teachers) with an OpenLessonsPage;
    phase "10 open": 10 open lessons in the next 48 h; phase "2000 open": 2,000 open;
 3. per phase, in this process (Django test client, same database): query counts of
@@ -29,68 +29,21 @@ so latencies are noisy: run it once or twice.
 """
 
 import argparse
-import http.client
 import os
-import signal
-import statistics
-import subprocess
 import sys
-import tempfile
-import textwrap
 import time
-from pathlib import Path
 
-from harness import PG_ADMIN_URL, admin_sql, free_port
+from harness import bench_database, gunicorn, interleaved_latencies
 
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = REPO / ".venv" / "bin" / "python"
-GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
 DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_pages")
 TOTAL_LESSONS = 10_000
-
-SETTINGS_MODULE = textwrap.dedent(
-    """
-    import os
-
-    # Production settings (DEBUG off, cached template loader, secure cookies, session and
-    # CSRF as deployed), minus the HTTPS redirect: TLS ends at the proxy, not benchmarked.
-    os.environ["SECRET_KEY"] = "bench-pages-secret-key-not-for-production-0123456789"
-    os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
-
-    os.environ["DATABASE_URL"] = {db_url!r}
-    from portal.settings.production import *  # noqa: F403
-
-    DATABASES["default"]["CONN_MAX_AGE"] = 600
-    JITSI_JWT_ENABLED = True
-    JITSI_JWT_SECRET = "bench-jitsi-secret-at-least-32-bytes-long"
-    ROOT_URLCONF = "bench_pages_urls"
-    STORAGES["staticfiles"] = {{
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }}
-    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {{
-        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "1000000/min"
-    }}
-    LOGGING["loggers"]["webinars"]["level"] = "WARNING"
-    """
-)
-
-URLS_MODULE = textwrap.dedent(
-    """
-    from django.http import HttpResponse
-    from django.urls import path
-
-    from portal.urls import urlpatterns as portal_urlpatterns
-
-
-    def bench_ping(request):
-        '''The trivial Django view the pages are compared with.'''
-        return HttpResponse("ok", content_type="text/plain")
-
-
-    urlpatterns = [path("bench/ping/", bench_ping), *portal_urlpatterns]
-    """
-)
+# Production's settings minus the HTTPS redirect (TLS ends at the proxy, not benchmarked), Jitsi
+# JWT on; the environment's own variables reach the settings as in production.
+SETTINGS_ENV = {
+    "SECURE_SSL_REDIRECT": "0",
+    "JITSI_JWT_ENABLED": "1",
+    "JITSI_JWT_SECRET": "bench-jitsi-secret-at-least-32-bytes-long",
+}
 
 
 def seed() -> dict:
@@ -189,121 +142,36 @@ def query_counts() -> dict:
     return figures
 
 
-def get(port: int, path: str) -> tuple[int, float]:
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status, time.perf_counter() - started
-    finally:
-        conn.close()
-
-
-def wait_ready(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            if get(port, "/bench/ping/")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not become ready in time")
-
-
-def latencies(port: int, paths: dict[str, str], n: int) -> dict:
-    """Median and p90 in ms per path; requests interleaved round-robin, after a warm-up.
-
-    A ``{n}`` in a path is replaced by a fresh number per request (to miss the feed's cache).
-    """
-    samples: dict[str, list[float]] = {name: [] for name in paths}
-    for path in paths.values():
-        for i in range(5):
-            get(port, path.replace("{n}", f"9{i}"))
-    for i in range(n):
-        for name, path in paths.items():
-            status, seconds = get(port, path.replace("{n}", str(i)))
-            if status != 200:
-                raise RuntimeError(f"{path} answered {status}")
-            samples[name].append(seconds * 1000)
-    return {
-        name: (statistics.median(values), statistics.quantiles(values, n=10)[-1])
-        for name, values in samples.items()
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per path and phase")
     args = parser.parse_args()
 
-    db_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{DB_NAME}"
-    workdir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
-    (workdir / "bench_pages_settings.py").write_text(SETTINGS_MODULE.format(db_url=db_url))
-    (workdir / "bench_pages_urls.py").write_text(URLS_MODULE)
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{workdir}{os.pathsep}{REPO}",
-        "DJANGO_SETTINGS_MODULE": "bench_pages_settings",
-    }
-    os.environ.update({k: env[k] for k in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")})
-    sys.path[:0] = [str(workdir), str(REPO)]
-
-    admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
-    server = None
-    try:
-        started = time.monotonic()
-        subprocess.run(
-            [str(PYTHON), "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=REPO,
-            env=env,
-            check=True,
-            timeout=600,
-        )
-        import django
-
-        django.setup()
+    started = time.monotonic()
+    with bench_database(
+        DB_NAME, base_settings="portal.settings.production", extra_env=SETTINGS_ENV
+    ) as env:
         seed()
         print(f"database ready: {TOTAL_LESSONS} lessons ({time.monotonic() - started:.0f} s)")
 
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                str(GUNICORN),
-                "portal.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-                "--control-socket",
-                str(workdir / "gunicorn.ctl"),
-            ],
-            cwd=REPO,
-            env=env,
-            start_new_session=True,
-        )
-        wait_ready(port, time.monotonic() + 60)
+        with gunicorn(env, workers=2, timeout=30) as port:
+            results = {}
+            for phase, count in (("10 open", 10), ("2000 open", 2000)):
+                open_lessons(count)
+                figures = query_counts()
+                paths = {
+                    "trivial view": "/bench/ping/",
+                    "Wagtail home page": "/",
+                    "feed API": "/api/rooms/open-lessons/",
+                    "feed API, uncached": "/api/rooms/open-lessons/?since_hours=0.1667{n}",
+                    "open-lessons page": "/open-lessons/",
+                    "join page": f"/join/{figures['slug']}/",
+                }
+                calls = {name: (path, None) for name, path in paths.items()}
+                results[phase] = (figures, interleaved_latencies(port, calls, args.requests))
+                from django.db import connection
 
-        results = {}
-        for phase, count in (("10 open", 10), ("2000 open", 2000)):
-            open_lessons(count)
-            figures = query_counts()
-            paths = {
-                "trivial view": "/bench/ping/",
-                "Wagtail home page": "/",
-                "feed API": "/api/rooms/open-lessons/",
-                "feed API, uncached": "/api/rooms/open-lessons/?since_hours=0.1667{n}",
-                "open-lessons page": "/open-lessons/",
-                "join page": f"/join/{figures['slug']}/",
-            }
-            results[phase] = (figures, latencies(port, paths, args.requests))
-            from django.db import connection
-
-            connection.close()
+                connection.close()
 
         from django.conf import settings
 
@@ -357,17 +225,6 @@ def main() -> int:
         for label, ok in checks.items():
             print(f"  [{'ok' if ok else 'MISSED'}] {label}")
         return 0
-    finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-        from django.db import connections
-
-        connections.close_all()
-        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

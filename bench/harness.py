@@ -1,7 +1,9 @@
-"""What the benchmarks share: the PostgreSQL admin connection, free local ports, and (newer
-benches) a migrated bench database, the trivial baselines, gunicorn and timed requests."""
+"""What the benchmarks share: the PostgreSQL admin connection, free local ports, and (the benches
+on gunicorn: bench_pages, bench_join, bench_api_lists) a migrated bench database, the trivial
+baselines, gunicorn and timed requests."""
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -33,21 +35,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# --- A bench database, a bench urlconf, gunicorn and timed requests (bench_api_lists.py) -------
+# --- A bench database, a bench urlconf, gunicorn and timed requests ----------------------------
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
 GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
 
-# Settings for a bench run: the portal's base settings (every variable still read from the
-# environment), DEBUG off, one bench urlconf. ``{urls}`` is the urlconf module's name.
+# Settings for a bench run: ``{base}`` (the portal's base settings unless a bench asks for
+# production's; every variable read from the environment, which ``bench_database`` sets: the
+# bench database, SECRET_KEY, ALLOWED_HOSTS and the caller's ``extra_env``), DEBUG off, one
+# bench urlconf. ``{urls}`` is the urlconf module's name.
 BENCH_SETTINGS = textwrap.dedent(
     """
-    from portal.settings.base import *  # noqa: F403
+    from {base} import *  # noqa: F403
 
     DEBUG = False
-    SECRET_KEY = "bench-secret-key-not-for-production-0123456789abcdef"
-    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
     DATABASES["default"]["CONN_MAX_AGE"] = 600
     ROOT_URLCONF = "{urls}"
     STORAGES["staticfiles"] = {{
@@ -98,26 +100,38 @@ BENCH_URLS = textwrap.dedent(
 
 @contextmanager
 def bench_database(
-    name: str, *, extra_env: dict | None = None, keep: bool = False, reuse: bool = False
+    name: str,
+    *,
+    base_settings: str = "portal.settings.base",
+    extra_env: dict | None = None,
+    keep: bool = False,
+    reuse: bool = False,
 ):
     """A fresh PostgreSQL database ``name``, migrated, with Django set up in this process on
-    the bench settings (``BENCH_SETTINGS``, ``BENCH_URLS``); yields the environment a server
-    needs. The database is dropped at the end, whatever happens, unless ``keep`` (then
-    ``reuse`` takes it as it is next time, for repeated measurements)."""
+    the bench settings (``BENCH_SETTINGS`` over ``base_settings``, ``BENCH_URLS``); yields the
+    environment a server needs. ``extra_env`` reaches the settings here and in the server
+    (over the bench's own variables). The database is dropped at the end, whatever happens,
+    unless ``keep`` (then ``reuse`` takes it as it is next time, for repeated measurements)."""
     workdir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
     settings_name, urls_name = f"{name}_settings", f"{name}_urls"
-    (workdir / f"{settings_name}.py").write_text(BENCH_SETTINGS.format(urls=urls_name))
+    (workdir / f"{settings_name}.py").write_text(
+        BENCH_SETTINGS.format(base=base_settings, urls=urls_name)
+    )
     (workdir / f"{urls_name}.py").write_text(BENCH_URLS)
-    env = {
-        **os.environ,
+    settings_env = {
         "DATABASE_URL": f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}",
         "DJANGO_SETTINGS_MODULE": settings_name,
-        "PYTHONPATH": f"{workdir}{os.pathsep}{REPO}",
-        "HOME": str(workdir),  # gunicorn keeps its control socket under $HOME/.gunicorn
+        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         **(extra_env or {}),
     }
-    os.environ.update({key: env[key] for key in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")})
-    os.environ.update(extra_env or {})
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{workdir}{os.pathsep}{REPO}",
+        "HOME": str(workdir),  # gunicorn keeps its control socket under $HOME/.gunicorn
+        **settings_env,
+    }
+    os.environ.update(settings_env)
     sys.path[:0] = [str(workdir), str(REPO)]
     if not reuse:
         admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -147,9 +161,10 @@ def bench_database(
 
 
 @contextmanager
-def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
-    """gunicorn serving the portal on a free local port (yielded); stopped at the end, by its
-    own process group only."""
+def gunicorn(env: dict, *, workers: int = 2, threads: int = 1, timeout: int = 60):
+    """gunicorn serving the portal on a free local port (yielded), ``threads`` per worker (1:
+    sync workers), a worker silent for ``timeout`` seconds restarted; stopped at the end, by
+    its own process group only."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -162,7 +177,7 @@ def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
             "--threads",
             str(threads),
             "--timeout",
-            "60",
+            str(timeout),
             "--log-level",
             "warning",
         ],
@@ -191,20 +206,39 @@ def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
             server.wait()
 
 
-def timed_get(port: int, path: str, *, token: str | None = None) -> tuple[int, float]:
-    """One GET on a fresh connection: ``(status, seconds)``."""
-    headers = {"Accept": "application/json"}
+def timed_request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    body: dict | None = None,
+    headers: dict | None = None,
+    timeout: float = 60,
+) -> tuple[int, float]:
+    """One request on a fresh connection (as browsers from many homes would open): ``(status,
+    seconds)``. ``token`` goes as a Bearer token, ``body`` as JSON, ``headers`` on top."""
+    headers = {"Accept": "application/json", **(headers or {})}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    payload = None
+    if body is not None:
+        payload = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
     started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", path, headers=headers)
+        conn.request(method, path, body=payload, headers=headers)
         response = conn.getresponse()
         response.read()
         return response.status, time.perf_counter() - started
     finally:
         conn.close()
+
+
+def timed_get(port: int, path: str, *, token: str | None = None) -> tuple[int, float]:
+    """One GET on a fresh connection: ``(status, seconds)``."""
+    return timed_request(port, "GET", path, token=token)
 
 
 def interleaved_latencies(port: int, calls: dict[str, tuple[str, str | None]], n: int) -> dict:

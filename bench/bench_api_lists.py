@@ -31,14 +31,12 @@ shared: wall-clock figures are noisy, run it once or twice.
 """
 
 import argparse
-import os
 import sys
 from datetime import timedelta
 
-from harness import bench_database, gunicorn, interleaved_latencies
+from harness import bench_database, gunicorn, interleaved_latencies, redis_cache_env
 
 DB_NAME = "bench_api_lists"
-BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 TOTAL_LESSONS, OPEN_LESSONS = 100_000, 2_000
 SUBJECTS, TEACHERS, CLASSES = 20, 50, 30
 
@@ -111,18 +109,6 @@ def seeded_tokens() -> dict:
     }
 
 
-def cache_env() -> tuple[dict, str]:
-    """``REDIS_URL`` for the bench when Redis answers at BENCH_REDIS_URL (production's cache,
-    module docstring), else nothing (the database cache); and the cache's name, printed."""
-    import redis
-
-    try:
-        redis.Redis.from_url(BENCH_REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.exceptions.RedisError:
-        return {}, "database cache table (no Redis at BENCH_REDIS_URL)"
-    return {"REDIS_URL": BENCH_REDIS_URL}, f"Redis ({BENCH_REDIS_URL})"
-
-
 def query_counts(tokens: dict) -> dict:
     """Queries per request with DRF's test client (same database, same settings)."""
     from django.db import connection
@@ -157,7 +143,7 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="take the kept database as it is")
     args = parser.parse_args()
 
-    cache, cache_name = cache_env()
+    cache, cache_name = redis_cache_env()
     print(f"cache: {cache_name}")
     with bench_database(
         DB_NAME,

@@ -11,9 +11,10 @@ What it does, bounded and cleaned up at the end (``harness``):
 2. seeds 10,000 lessons over a week (20 subjects, 50 teachers) with an OpenLessonsPage;
    phase "10 open": 10 open lessons in the next 48 h; phase "2000 open": 2,000 open;
 3. per phase, in this process (Django test client, same database): query counts of
-   ``GET /api/rooms/open-lessons/`` (first call, which bulk-creates the missing rooms, and
-   steady state), the open-lessons page, a join page, and Wagtail's own cost for serving
-   the home page (the baseline the pages are compared with);
+   ``GET /api/rooms/open-lessons/`` (first call and steady state; the opened lessons' rooms
+   are created beforehand as the scheduler creates them, ``lesson_rooms_create_due``: reads
+   never create rooms), the open-lessons page, a join page, and Wagtail's own cost for
+   serving the home page (the baseline the pages are compared with);
 4. per phase, under gunicorn (2 sync workers, 127.0.0.1): the median and p90 latency of
    the feed API (cached, as served, and uncached), the open-lessons page, a join page,
    Wagtail's home page and the trivial view, sequential requests on fresh connections,
@@ -22,6 +23,9 @@ What it does, bounded and cleaned up at the end (``harness``):
 The environment reaches the settings as in production, e.g. ``JOIN_PAGE_CACHE_SECONDS=10``
 measures join pages served from the per-link cache (the query counts stay the database path's:
 each page is counted on its first request).
+
+The cache is Redis, as in production, when it answers at ``BENCH_REDIS_URL`` (else the
+database cache table); the first line printed names it.
 
 Targets: feed ≤ 6 queries at both sizes; page and join queries the same at both sizes and at
 most Wagtail's baseline + 6; median latency ≤ 3× the trivial view's. The machine is shared,
@@ -33,7 +37,7 @@ import os
 import sys
 import time
 
-from harness import bench_database, gunicorn, interleaved_latencies
+from harness import bench_database, gunicorn, interleaved_latencies, redis_cache_env
 
 DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_pages")
 TOTAL_LESSONS = 10_000
@@ -84,12 +88,14 @@ def seed() -> dict:
 
 
 def open_lessons(count: int) -> None:
-    """Make the first ``count`` lessons starting between now + 30 min and now + 47 h open."""
+    """Make the first ``count`` lessons starting between now + 30 min and now + 47 h open, and
+    give them their rooms as the scheduler's tick does."""
     from datetime import timedelta
 
     from django.utils import timezone
 
     from webinars.models import Lesson
+    from webinars.services.rooms import lesson_rooms_create_due
 
     now = timezone.now()
     ids = list(
@@ -102,6 +108,7 @@ def open_lessons(count: int) -> None:
     )
     assert len(ids) == count, f"only {len(ids)} lessons in the window"
     Lesson.objects.filter(pk__in=ids).update(is_open=True)
+    lesson_rooms_create_due(now=now, batch=1000)
 
 
 def query_counts() -> dict:
@@ -147,9 +154,11 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests per path and phase")
     args = parser.parse_args()
 
+    cache, cache_name = redis_cache_env()
+    print(f"cache: {cache_name}")
     started = time.monotonic()
     with bench_database(
-        DB_NAME, base_settings="portal.settings.production", extra_env=SETTINGS_ENV
+        DB_NAME, base_settings="portal.settings.production", extra_env={**SETTINGS_ENV, **cache}
     ) as env:
         seed()
         print(f"database ready: {TOTAL_LESSONS} lessons ({time.monotonic() - started:.0f} s)")
@@ -182,7 +191,7 @@ def main() -> int:
         print()
         print("queries per request (PostgreSQL)      10 open   2000 open")
         rows = [
-            ("feed API, first call (creates rooms)", "feed_api_first"),
+            ("feed API, first call", "feed_api_first"),
             ("feed API", "feed_api"),
             ("feed items returned", "feed_items"),
             ("open-lessons page", "open_lessons_page"),

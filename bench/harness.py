@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def admin_sql(statement: str) -> None:
@@ -27,6 +28,19 @@ def admin_sql(statement: str) -> None:
         PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
     ) as conn:
         conn.execute(statement)
+
+
+def redis_cache_env() -> tuple[dict, str]:
+    """``REDIS_URL`` for a bench when Redis answers at BENCH_REDIS_URL (production's cache and
+    broker, docker-compose.yml), else nothing (the database cache table: a throttle then costs
+    a few queries and a commit per request); and the cache's name, to print."""
+    import redis
+
+    try:
+        redis.Redis.from_url(BENCH_REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.RedisError:
+        return {}, "database cache table (no Redis at BENCH_REDIS_URL)"
+    return {"REDIS_URL": BENCH_REDIS_URL}, f"Redis ({BENCH_REDIS_URL})"
 
 
 def free_port() -> int:

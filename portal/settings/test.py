@@ -12,6 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "cluster_status": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "per_process": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

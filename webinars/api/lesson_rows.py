@@ -55,7 +55,7 @@ class _LessonRows:
         return self.count()
 
     def __getitem__(self, index):
-        rows = self.lessons.prefetch_related(None).values_list(*LESSON_ROW_COLUMNS, _co_taught())
+        rows = self.lessons.values_list(*LESSON_ROW_COLUMNS, _co_taught())
         return list(rows[index])
 
 
@@ -67,7 +67,7 @@ def _co_taught() -> Exists:
 
 
 def lesson_rows(lessons, *, paginate, zone: ZoneInfo) -> list[dict]:
-    """The page ``paginate`` picks of ``lessons`` (a ``lessons_for_lister`` queryset, ordered),
+    """The page ``paginate`` picks of ``lessons`` (a ``lessons_visible`` queryset, ordered),
     each row exactly as ``LessonRowSerializer`` renders it with times in ``zone``.
 
     Why not the serializer: ``GET /api/lessons/`` is the list a school's apps page through,

@@ -61,6 +61,7 @@ from webinars.selectors.lessons import (
     classes_list,
     lesson_for_lister,
     lessons_for_lister,
+    lessons_visible,
     lister_for,
     rooms_for_lister,
     subjects_list,
@@ -103,7 +104,7 @@ class LessonListApi(ZonedTimesMixin, ListApi):
     def get_queryset(self):
         params = list_query(self, LessonQuerySerializer)
         lister = lister_for(user=self.request.user)
-        lessons = lessons_for_lister(lister=lister, mine=bool(params.get("mine")))
+        lessons = lessons_visible(lister=lister, mine=bool(params.get("mine")))
         subject = params.get("subject")
         if subject is not None:
             subject = subject.strip()

@@ -10,9 +10,11 @@ How: PostgreSQL keeps a stamp of the lessons table's committed state — the one
 commit and atomically with the rows, and at every TRUNCATE (migration 0011: a deferred
 trigger, so whoever writes, however, the stamp follows). A count is kept in Django's cache
 under the stamp and the list's query. A page reads the stamp (one indexed row) and finds its
-count in the cache, or counts and reads the stamp in one statement — one snapshot, so the count
-is the one of the stamp kept with it. A kept count is therefore never stale; a UUID, not a
-counter, so that a database restored from a backup cannot meet counts of another history.
+count kept, or counts and reads the stamp in one statement — one snapshot, so the count
+is the one of the stamp kept with it. A kept count is therefore never stale (a UUID, not a
+counter, so that a database restored from a backup cannot meet counts of another history),
+and each process keeps its own (Django's ``per_process`` cache, in memory: no round trip to
+the shared cache; a few workers each counting once per change is nothing).
 
 The plain ``count()`` is used instead on other databases (SQLite: development and tests),
 inside a transaction (its own writes are not stamped before it commits), and for a query that
@@ -23,7 +25,7 @@ PostgreSQL after every kind of write, with an uncommitted writer alongside.
 
 import hashlib
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -61,7 +63,7 @@ def lessons_count(lessons: QuerySet) -> int:
         stamp = cursor.fetchone()
         if stamp is None:  # the stamp's row was removed by hand: nothing can be kept
             return lessons.count()
-        count = cache.get(_key(stamp[0], sql, params))
+        count = caches["per_process"].get(_key(stamp[0], sql, params))
         if count is not None:
             return count
         cursor.execute(
@@ -69,5 +71,5 @@ def lessons_count(lessons: QuerySet) -> int:
             params,
         )
         stamp, count = cursor.fetchone()
-    cache.set(_key(stamp, sql, params), count, KEPT_SECONDS)
+    caches["per_process"].set(_key(stamp, sql, params), count, KEPT_SECONDS)
     return count

@@ -185,9 +185,9 @@ def tied_by_ids(lister: Lister) -> Q:
     )
 
 
-def lessons_for_lister(*, lister: Lister, mine: bool = False, ties: bool = False) -> QuerySet:
-    """The lessons ``lister`` may see (module docstring), as API rows: subject, teacher, class
-    and room joined, co-teachers prefetched (one query), only the columns the rows show.
+def lessons_visible(*, lister: Lister, mine: bool = False, ties: bool = False) -> QuerySet:
+    """The lessons ``lister`` may see (module docstring), unordered, nothing joined (the list's
+    rows are read as values: ``api.lesson_rows``).
 
     ``mine``: only the lessons they are tied to. ``ties``: keep the ``viewer_ties`` annotations
     on every row (the timetable turns them into facts, ``viewer_facts_from_ties``).
@@ -196,11 +196,18 @@ def lessons_for_lister(*, lister: Lister, mine: bool = False, ties: bool = False
     if ties:
         lessons = lessons.annotate(**viewer_ties(user_id=lister.user_id))
     if mine:
-        lessons = lessons.filter(tied_by_ids(lister))
-    elif not lister.sees_every_lesson:
-        lessons = lessons.filter(tied_by_ids(lister) | Q(is_open=True))
+        return lessons.filter(tied_by_ids(lister))
+    if not lister.sees_every_lesson:
+        return lessons.filter(tied_by_ids(lister) | Q(is_open=True))
+    return lessons
+
+
+def lessons_for_lister(*, lister: Lister, mine: bool = False, ties: bool = False) -> QuerySet:
+    """``lessons_visible`` as model rows for the serializers: subject, teacher, class and room
+    joined, co-teachers prefetched (one query), only the columns the rows show."""
     return (
-        lessons.select_related("subject", "teacher", "school_class", "room")
+        lessons_visible(lister=lister, mine=mine, ties=ties)
+        .select_related("subject", "teacher", "school_class", "room")
         .only(*LESSON_LIST_FIELDS)
         .prefetch_related(
             Prefetch(

@@ -14,13 +14,11 @@ from django.utils import timezone
 
 from tests.factories import make_api_token, make_lesson, make_room, make_subject, make_user
 from webinars.models import Lesson
-from webinars.selectors.lesson_counts import STAMP_TABLE, lessons_count
+from webinars.selectors.lesson_counts import lessons_count, lessons_stamp
 
 
 def stamp():
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT version FROM "{STAMP_TABLE}"')  # noqa: S608 - a constant
-        return cursor.fetchone()[0]
+    return lessons_stamp(connection)
 
 
 def counts_executed(queries) -> int:

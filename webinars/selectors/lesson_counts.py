@@ -50,6 +50,14 @@ def _key(stamp, sql: str, params) -> str:
     return f"portal:lessons-count:{digest}"
 
 
+def lessons_stamp(connection):
+    """The lessons' stamp on ``connection`` (PostgreSQL), or None when its row was removed."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT version FROM "{STAMP_TABLE}"')  # noqa: S608 - a constant
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
 def lessons_count(lessons: QuerySet) -> int:
     """``lessons.count()``, kept under the lessons' stamp where that is exact (module docstring)."""
     connection = connections[lessons.db]
@@ -58,14 +66,13 @@ def lessons_count(lessons: QuerySet) -> int:
     sql, params = lessons.order_by().values("pk").query.sql_with_params()
     if not _reads_only_lessons(sql):
         return lessons.count()
+    stamp = lessons_stamp(connection)
+    if stamp is None:  # the stamp's row was removed by hand: nothing can be kept
+        return lessons.count()
+    count = caches["per_process"].get(_key(stamp, sql, params))
+    if count is not None:
+        return count
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT version FROM "{STAMP_TABLE}"')  # noqa: S608 - a constant
-        stamp = cursor.fetchone()
-        if stamp is None:  # the stamp's row was removed by hand: nothing can be kept
-            return lessons.count()
-        count = caches["per_process"].get(_key(stamp[0], sql, params))
-        if count is not None:
-            return count
         cursor.execute(
             f'SELECT v.version, (SELECT COUNT(*) FROM ({sql}) q) FROM "{STAMP_TABLE}" v',  # noqa: S608 - the ORM's query, values as parameters
             params,

@@ -36,7 +36,7 @@ from webinars.models import (
 )
 from webinars.people import TEACHERS
 from webinars.roles import ViewerFacts
-from webinars.selectors.viewer import TIES, viewer_ties
+from webinars.selectors.viewer import TIES, self_facts, viewer_ties
 
 # What a lesson row of the API reads; everything else (descriptions, images) stays deferred.
 LESSON_LIST_FIELDS = (
@@ -144,15 +144,9 @@ def lister_for(*, user) -> Lister:
             group_names.add(name)
         else:
             ids[kind].add(pk)
-    staff_groups = sorted(group_names & set(STAFF_ROLE_GROUPS))
-    facts = ViewerFacts(
-        user_id=user.pk,
-        is_staff=user.is_staff,
-        is_superuser=user.is_superuser,
-        staff_group=staff_groups[0] if staff_groups else None,
-    )
+    staff_groups = sorted(group_names & set(STAFF_ROLE_GROUPS))  # the first by name, as the ORM's
     return Lister(
-        facts=facts,
+        facts=self_facts(user=user, staff_group=staff_groups[0] if staff_groups else None),
         is_teacher=TEACHERS in group_names,
         class_ids=frozenset(ids["class"]),
         subject_ids=frozenset(ids["subject"]),

@@ -104,6 +104,12 @@ def _facts(
     )
 
 
+def self_facts(*, user, staff_group: str | None) -> ViewerFacts:
+    """The facts of signed-in ``user`` about themselves (no room), their staff group read
+    elsewhere (``selectors.lessons.lister_for`` reads it in its own statement)."""
+    return _facts(user=user, room=None, lesson=None, staff_group=staff_group, ties=(None,) * 4)
+
+
 # --- The plain-ORM path ---------------------------------------------------------------------
 
 TIES = ("viewer_is_co_teacher", "viewer_is_enrolled", "viewer_is_parent_of_enrolled")

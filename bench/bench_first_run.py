@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import requests
-from harness import free_port
+from harness import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,12 +66,7 @@ def one_run(clone: Path, port: int, timeout: float = 600) -> dict:
         while page is not None and seen["url"] is None and time.monotonic() - waited < 30:
             time.sleep(0.1)
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process, sig=signal.SIGINT, timeout=60)
         reader.join(timeout=5)
     if page is None:
         sys.stdout.write("".join(lines))

@@ -105,11 +105,15 @@ def seed(n_students: int) -> dict:
     }
 
 
-def request(port: int, method: str, path: str, *, token=None, body=None, client_ip=None) -> int:
+def request(
+    port: int, method: str, path: str, *, token=None, body=None, client_ip=None, timeout=10.0
+) -> int:
     """One request on a fresh connection; its status. ``client_ip`` goes as X-Forwarded-For
-    (the server runs with NUM_PROXIES=1)."""
+    (the server runs with NUM_PROXIES=1); soak.py sends its own ``timeout``."""
     headers = {"X-Forwarded-For": client_ip} if client_ip else None
-    return timed_request(port, method, path, token=token, body=body, headers=headers, timeout=10)[0]
+    return timed_request(
+        port, method, path, token=token, body=body, headers=headers, timeout=timeout
+    )[0]
 
 
 def throughput(port: int, make_call, *, seconds: float, concurrency: int) -> dict:

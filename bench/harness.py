@@ -200,24 +200,35 @@ def gunicorn(env: dict, *, workers: int = 2, threads: int = 1, timeout: int = 60
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if timed_get(port, "/bench/ping/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not become ready in time")
-            time.sleep(0.2)
+        wait_ready(port, "/bench/ping/", seconds=60)
         yield port
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        stop_group(server)
+
+
+def wait_ready(port: int, path: str, *, seconds: float) -> None:
+    """Until ``path`` answers 200 on ``port``; a RuntimeError after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+            if timed_get(port, path)[0] == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("gunicorn did not become ready in time")
+        time.sleep(0.2)
+
+
+def stop_group(process: subprocess.Popen, *, sig: int = signal.SIGTERM, timeout: float = 20):
+    """Stop a server this bench started in its own session (``start_new_session``): ``sig`` to
+    its process group only, then SIGKILL if it has not ended within ``timeout`` seconds."""
+    os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def timed_request(

@@ -21,7 +21,6 @@ table per request kind and per worker; exits 1 when a target is missed.
 import argparse
 import itertools
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -32,8 +31,8 @@ import time
 from pathlib import Path
 
 import psutil
-from bench_join import request, wait_ready
-from harness import admin_sql, free_port
+from bench_join import request
+from harness import admin_sql, free_port, stop_group, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
@@ -263,7 +262,7 @@ def main() -> int:
             env=env,
             start_new_session=True,
         )
-        wait_ready(port, time.monotonic() + 120)
+        wait_ready(port, "/api/health/", seconds=120)
         print(
             f"soak: {args.requests} requests, {args.concurrency} clients, gunicorn "
             f"{args.workers} workers × {args.threads} threads, six kinds in turn …",
@@ -281,12 +280,7 @@ def main() -> int:
         return 0 if report(outcome, warm, end) else 1
     finally:
         if server is not None:  # only the gunicorn this script started, by its process group
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            stop_group(server, timeout=30)
         if "django.db" in sys.modules:
             from django.db import connections
 
